@@ -32,7 +32,7 @@ final class RawLogprobs {
         int[] topIds = new int[n];
         int filled = 0;
         // Insertion into a short sorted list: n is small (vLLM caps it at 20), the vocabulary is not.
-        for (int id = 0; id < vocabSize; id++) {
+        for (int id = 0; n > 0 && id < vocabSize; id++) {
             if (filled == n && !(logits[id] > logits[topIds[n - 1]])) continue;
             int pos = filled < n ? filled++ : n - 1;
             while (pos > 0 && logits[id] > logits[topIds[pos - 1]]) {
