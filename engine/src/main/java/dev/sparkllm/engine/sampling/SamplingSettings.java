@@ -3,7 +3,9 @@ package dev.sparkllm.engine.sampling;
 import dev.sparkllm.engine.checkpoint.GenerationConfig;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Sampling settings from one source, every field nullable (null = this source does not say). Sources are layered
@@ -25,6 +27,12 @@ import java.util.List;
  * for them; we apply only what a source actually writes, as vLLM does with {@code generation_config.json}, so
  * the model card's settings mean what they say. {@code max_length} (prompt plus output) is not turned into
  * max_new_tokens: the engine caps generation at the context window instead.
+ *
+ * <h2>Names</h2>
+ * {@link #fromMap} and {@link #toMap} use the Hugging Face and vLLM spellings ({@code temperature, top_k, top_p,
+ * min_p, repetition_penalty, presence_penalty, frequency_penalty, max_new_tokens, min_new_tokens, stop,
+ * stop_token_ids, ignore_eos, seed, logprobs, do_sample}; vLLM's {@code max_tokens} and {@code min_tokens} are
+ * accepted too), so presets, command-line flags and per-row map columns share one vocabulary.
  *
  * <h2>Validation</h2>
  * {@link #validate(SamplingParams)} returns every problem as a message (empty when valid), so the Spark job can
@@ -75,6 +83,47 @@ public record SamplingSettings(
                 params.repetitionPenalty(), params.presencePenalty(), params.frequencyPenalty(),
                 params.maxNewTokens(), params.minNewTokens(), params.stop(), params.stopTokenIds(),
                 params.ignoreEos(), params.seed(), params.logprobs());
+    }
+
+    /**
+     * Settings from named values (see the class comment for the names). Values may be strings (command-line
+     * flags), or numbers, booleans and lists as JSON gives them; {@code stop} takes a string or a list of strings,
+     * {@code stop_token_ids} a number, a list or a comma-separated string. Null values leave a field unset.
+     *
+     * @throws IllegalArgumentException naming an unknown key or a value of the wrong type
+     */
+    public static SamplingSettings fromMap(Map<String, ?> values) {
+        SettingValues v = new SettingValues(values);
+        return new SamplingSettings(v.bool("do_sample"), v.decimal("temperature"), v.integer("top_k"),
+                v.decimal("top_p"), v.decimal("min_p"), v.decimal("repetition_penalty"), v.decimal("presence_penalty"),
+                v.decimal("frequency_penalty"), v.integer("max_new_tokens", "max_tokens"),
+                v.integer("min_new_tokens", "min_tokens"), v.strings("stop"), v.ids("stop_token_ids"),
+                v.bool("ignore_eos"), v.integer64("seed"), v.integer("logprobs"));
+    }
+
+    /** The fields this source sets, by their Hugging Face / vLLM names, in a stable order (for run records). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        putIfSet(out, "do_sample", doSample);
+        putIfSet(out, "temperature", temperature);
+        putIfSet(out, "top_k", topK);
+        putIfSet(out, "top_p", topP);
+        putIfSet(out, "min_p", minP);
+        putIfSet(out, "repetition_penalty", repetitionPenalty);
+        putIfSet(out, "presence_penalty", presencePenalty);
+        putIfSet(out, "frequency_penalty", frequencyPenalty);
+        putIfSet(out, "max_new_tokens", maxNewTokens);
+        putIfSet(out, "min_new_tokens", minNewTokens);
+        putIfSet(out, "stop", stop);
+        putIfSet(out, "stop_token_ids", stopTokenIds == null ? null : java.util.Arrays.stream(stopTokenIds).boxed().toList());
+        putIfSet(out, "ignore_eos", ignoreEos);
+        putIfSet(out, "seed", seed);
+        putIfSet(out, "logprobs", logprobs);
+        return out;
+    }
+
+    private static void putIfSet(Map<String, Object> out, String key, Object value) {
+        if (value != null) out.put(key, value);
     }
 
     /** These settings with every field that {@code higher} sets replaced by its value. */

@@ -131,6 +131,50 @@ class SamplingSettingsTest {
                 + "min_new_tokens (6) must not exceed max_new_tokens (5)", e.getMessage());
     }
 
+    @Test
+    void namedValuesFromACommandLineOrJsonPreset() {
+        SamplingSettings fromFlags = SamplingSettings.fromMap(java.util.Map.of("temperature", "0.6", "top_k", "40",
+                "do_sample", "TRUE", "stop", "</s>", "stop_token_ids", "13, 2", "seed", "-9", "max_tokens", "50"));
+        SamplingParams p = fromFlags.resolve(GenerationConfig.empty());
+        assertEquals(0.6, p.temperature());
+        assertEquals(40, p.topK());
+        assertEquals(List.of("</s>"), p.stop());
+        assertArrayEquals(new int[]{13, 2}, p.stopTokenIds());
+        assertEquals(-9L, p.seed());
+        assertEquals(50, p.maxNewTokens());
+
+        java.util.Map<String, Object> json = new java.util.HashMap<>();
+        json.put("temperature", 1);
+        json.put("stop", List.of("a", "b"));
+        json.put("stop_token_ids", List.of(7));
+        json.put("min_new_tokens", 3.0);
+        json.put("logprobs", null);
+        SamplingSettings fromJson = SamplingSettings.fromMap(json);
+        assertEquals(1.0, fromJson.temperature());
+        assertEquals(3, fromJson.minNewTokens());
+        assertNull(fromJson.logprobs());
+        assertEquals(List.of("a", "b"), fromJson.stop());
+        assertEquals(java.util.Map.of("temperature", 1.0, "min_new_tokens", 3, "stop", List.of("a", "b"),
+                "stop_token_ids", List.of(7)), fromJson.toMap());
+        assertEquals(fromJson.toMap(), SamplingSettings.fromMap(fromJson.toMap()).toMap());
+    }
+
+    @Test
+    void namedValuesRejectUnknownKeysAndWrongTypes() {
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> SamplingSettings.fromMap(java.util.Map.of("topk", 5)));
+        assertTrue(unknown.getMessage().startsWith("unknown sampling setting \"topk\"; known settings: do_sample, "),
+                unknown.getMessage());
+        assertEquals("top_k must be an integer, got \"4.5\"",
+                assertThrows(IllegalArgumentException.class, () -> SamplingSettings.fromMap(java.util.Map.of("top_k", 4.5))).getMessage());
+        assertEquals("temperature must be a number, got \"warm\"",
+                assertThrows(IllegalArgumentException.class, () -> SamplingSettings.fromMap(java.util.Map.of("temperature", "warm"))).getMessage());
+        assertEquals("ignore_eos must be true or false, got \"yes\"",
+                assertThrows(IllegalArgumentException.class, () -> SamplingSettings.fromMap(java.util.Map.of("ignore_eos", "yes"))).getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> SamplingSettings.fromMap(java.util.Map.of("max_tokens", 5, "max_new_tokens", 6)));
+    }
+
     /** Test-local builder so each case names only the fields it sets. */
     private static final class Builder {
         Boolean doSample; Double temperature; Integer topK; Double topP; Integer maxNewTokens; Integer minNewTokens;
