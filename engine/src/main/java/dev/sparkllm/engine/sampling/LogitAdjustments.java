@@ -59,12 +59,33 @@ final class LogitAdjustments {
      */
     static void topK(float[] logits, int vocabSize, int k) {
         if (k <= 0 || k >= vocabSize) return;
-        float[] sorted = Arrays.copyOf(logits, vocabSize);
-        Arrays.sort(sorted);
-        float kth = sorted[vocabSize - k];
+        float kth = kthLargest(Arrays.copyOf(logits, vocabSize), k);
         for (int i = 0; i < vocabSize; i++) {
             if (logits[i] < kth) logits[i] = Float.NEGATIVE_INFINITY;
         }
+    }
+
+    /** The k-th largest value (1-based) of {@code values}, which it reorders: quickselect, O(n) on average. */
+    static float kthLargest(float[] values, int k) {
+        int target = values.length - k;  // its index in ascending order
+        int lo = 0, hi = values.length - 1;
+        while (lo < hi) {
+            float pivot = values[(lo + hi) >>> 1];
+            int i = lo, j = hi;
+            while (i <= j) {
+                while (values[i] < pivot) i++;
+                while (values[j] > pivot) j--;
+                if (i <= j) {
+                    float t = values[i];
+                    values[i++] = values[j];
+                    values[j--] = t;
+                }
+            }
+            if (target <= j) hi = j;
+            else if (target >= i) lo = i;
+            else return values[target];
+        }
+        return values[target];
     }
 
     /** Index of the largest logit, the lowest id among ties. */

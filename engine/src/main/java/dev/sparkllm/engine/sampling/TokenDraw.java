@@ -14,7 +14,7 @@ package dev.sparkllm.engine.sampling;
  *   <li>Weight of each token: {@code w[i] = (long) trunc(exp2W((double(l[i]) - double(m)) / T))}, where
  *       {@code exp2W(d) = 0} when {@code d < -(W+1)·ln2}, else with {@code k = rint(d · (1/ln2))},
  *       {@code r = (d - k·LN2_HI) - k·LN2_LO} and {@code p = Σ_{j=0..11} r^j / j!} evaluated by Horner from j = 11
- *       down (coefficients {@code 1.0 / j!} rounded to double), {@code exp2W(d) = scalb(p, k + W)}. So the most
+ *       down (coefficients {@code 1.0 / j!} rounded to double), {@code exp2W(d) = p · 2^(k+W)} (an exact scaling). So the most
  *       likely token weighs exactly 2^W and the weights are e^((l-m)/T) in fixed point with W fraction bits.</li>
  *   <li>Top-p (when {@code p < 1}): tokens ranked by weight descending, ties by lower id first; a token is kept
  *       when the weights ranked before it sum to less than {@code p · total} (as doubles); the others get
@@ -73,7 +73,8 @@ final class TokenDraw {
         double r = (d - k * LN2_HI) - k * LN2_LO;
         double p = EXP_COEFFICIENTS[EXP_DEGREE];
         for (int j = EXP_DEGREE - 1; j >= 0; j--) p = p * r + EXP_COEFFICIENTS[j];
-        return (long) Math.scalb(p, (int) k + weightBits);
+        // p · 2^(k+W) by an exact power of two built from its bits (Math.scalb is correct but slow).
+        return (long) (p * Double.longBitsToDouble((long) ((int) k + weightBits + 1023) << 52));
     }
 
     /** Step 2: weights[0..V) of the logits at temperature T; the best token weighs exactly 2^W. */
@@ -91,27 +92,56 @@ final class TokenDraw {
         return weights;
     }
 
-    /** Step 3: Hugging Face top-p on fixed-point weights; p >= 1 changes nothing. */
+    /**
+     * Step 3: Hugging Face top-p on fixed-point weights; p >= 1 changes nothing. Equivalent to ranking every
+     * token (weight descending, id ascending) and keeping ranks while the weight ranked before stays below
+     * {@code p · total}, but sorts only the candidates that could be kept.
+     */
     static void topP(long[] weights, double p) {
         if (p >= 1) return;
         long total = 0;
-        int candidates = 0;
-        for (long w : weights) {
-            total += w;
-            if (w > 0) candidates++;
-        }
-        int[] ranked = new int[candidates];
-        for (int i = 0, n = 0; i < weights.length; i++) if (weights[i] > 0) ranked[n++] = i;
-        sortByWeightDescending(ranked, weights);
+        for (long w : weights) total += w;
         double threshold = p * (double) total;
-        long before = 0;
-        for (int rank = 0; rank < ranked.length; rank++) {
-            int id = ranked[rank];
-            long w = weights[id];
-            // Hugging Face keeps at least one token (min_tokens_to_keep = 1), even for p = 0.
-            if (rank > 0 && !((double) before < threshold)) weights[id] = 0;
-            before += w;
+        long[] ranked = candidatesDescending(weights, total, p);
+        if (ranked.length == 0) return;
+        // Walk the ranks: the kept ones are ranks [0, kept). HF keeps at least one (min_tokens_to_keep = 1).
+        int kept = 1;
+        long before = ranked[0];
+        while (kept < ranked.length && (double) before < threshold) before += ranked[kept++];
+        long lastKept = ranked[kept - 1];
+        int keptAtLast = 0;  // how many of the kept ranks carry exactly the last kept weight
+        for (int r = kept - 1; r >= 0 && ranked[r] == lastKept; r--) keptAtLast++;
+        // Tokens heavier than the last kept weight all stay; of those tied with it, the lowest ids stay.
+        for (int i = 0; i < weights.length; i++) {
+            if (weights[i] > lastKept) continue;
+            if (weights[i] == lastKept && keptAtLast > 0) {
+                keptAtLast--;
+                continue;
+            }
+            weights[i] = 0;
         }
+    }
+
+    /**
+     * The nonzero weights that top-p might keep, largest first. A token whose weight w satisfies
+     * {@code V·w <= (1-p)·total/2} is dropped by the exact rule whatever its rank (everything ranked from it on
+     * weighs at most (1-p)·total/2, far below the drop threshold), so it need not be sorted.
+     */
+    private static long[] candidatesDescending(long[] weights, long total, double p) {
+        double dropBelow = 1 - p > 1e-9 ? (1 - p) * (double) total / 2 / weights.length : 0;
+        int n = 0;
+        long[] values = new long[weights.length];
+        for (long w : weights) {
+            if (w > 0 && (double) w > dropBelow) values[n++] = w;
+        }
+        values = java.util.Arrays.copyOf(values, n);
+        java.util.Arrays.sort(values);
+        for (int i = 0, j = n - 1; i < j; i++, j--) {
+            long t = values[i];
+            values[i] = values[j];
+            values[j] = t;
+        }
+        return values;
     }
 
     /** Step 4: min-p on fixed-point weights (the top token weighs 2^W); 0 changes nothing. */
@@ -137,19 +167,4 @@ final class TokenDraw {
         throw new IllegalStateException("inverse CDF ran past the vocabulary (target " + target + ", total " + total + ")");
     }
 
-    /** Stable merge sort of token ids by weight, largest first; equal weights keep ascending id order. */
-    private static void sortByWeightDescending(int[] ids, long[] weights) {
-        int[] buffer = new int[ids.length];
-        for (int width = 1; width < ids.length; width *= 2) {
-            for (int lo = 0; lo < ids.length; lo += 2 * width) {
-                int mid = Math.min(lo + width, ids.length);
-                int hi = Math.min(lo + 2 * width, ids.length);
-                int a = lo, b = mid, out = lo;
-                while (a < mid && b < hi) buffer[out++] = weights[ids[b]] > weights[ids[a]] ? ids[b++] : ids[a++];
-                while (a < mid) buffer[out++] = ids[a++];
-                while (b < hi) buffer[out++] = ids[b++];
-            }
-            System.arraycopy(buffer, 0, ids, 0, ids.length);
-        }
-    }
 }

@@ -83,6 +83,21 @@ class LogitAdjustmentsTest {
     }
 
     @Test
+    void kthLargestAgreesWithSorting() {
+        java.util.Random random = new java.util.Random(3);
+        for (int trial = 0; trial < 500; trial++) {
+            int n = 1 + random.nextInt(60);
+            float[] values = new float[n];
+            // few distinct values, so ties are everywhere; some -infinity as after suppression
+            for (int i = 0; i < n; i++) values[i] = random.nextInt(8) == 0 ? NEG_INF : random.nextInt(6) - 2.5f;
+            float[] sorted = values.clone();
+            java.util.Arrays.sort(sorted);
+            int k = 1 + random.nextInt(n);
+            assertEquals(sorted[n - k], LogitAdjustments.kthLargest(values.clone(), k), "trial " + trial);
+        }
+    }
+
+    @Test
     void argmaxTakesTheLowestIdAmongTies() {
         assertEquals(1, LogitAdjustments.argmax(new float[]{0f, 5f, 5f, 5f}, 4));
         assertEquals(0, LogitAdjustments.argmax(new float[]{-1f, -1f}, 2));

@@ -144,6 +144,28 @@ class SamplerTest {
     }
 
     @Test
+    void penaltiesRunBeforeTheWarpers() {
+        Sampler sampler = new Sampler(3, new int[]{EOS});
+        // Token 0 leads until the repetition penalty halves it (3 -> 1.5); top-k 1 then keeps only token 1.
+        SamplingParams repetitionThenTopK = params(1, 1, 1, 0, 2, 0, 0, 0, -1);
+        // Token 1 was generated twice: 2.9 - 2*1 - 1 = -0.1; min-p 0.5 then drops it against token 0 (3).
+        SamplingParams penaltiesThenMinP = params(1, 0, 1, 0.5, 1, 1, 1, 0, -1);
+        for (long seed = 0; seed < 200; seed++) {
+            assertEquals(1, sampler.choose(new float[]{3f, 2.9f, 0f}, repetitionThenTopK, seed, new int[]{0}, NONE, 0).tokenId());
+            assertEquals(0, sampler.choose(new float[]{3f, 2.9f, 0f}, penaltiesThenMinP, seed, new int[]{0}, new int[]{1, 1}, 2).tokenId());
+        }
+    }
+
+    @Test
+    void minNewTokensAlsoHoldsWhenSampling() {
+        Sampler sampler = new Sampler(3, new int[]{EOS});
+        SamplingParams p = params(1, 0, 1, 0, 1, 0, 0, 1, -1);
+        for (long seed = 0; seed < 200; seed++) {
+            assertNotEquals(EOS, sampler.choose(new float[]{0f, 0f, 5f}, p, seed, new int[]{0}, NONE, 0).tokenId());
+        }
+    }
+
+    @Test
     void logprobsAreLogSoftmaxOfTheRawLogitsWithTheTopAlternatives() {
         float[] logits = {1f, 3f, 3f, -2f, 0.5f};
         double norm = 0;

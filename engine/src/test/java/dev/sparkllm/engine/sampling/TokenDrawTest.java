@@ -79,6 +79,31 @@ class TokenDrawTest {
         assertArrayEquals(new long[]{0, 10, 0, 10}, topP(new long[]{0, 10, 0, 10}, 0.9));
     }
 
+    /** The fast top-p (filter, sort values) against the definition: rank every token, walk the ranks. */
+    @Test
+    void topPAgreesWithRankingEveryToken() {
+        java.util.Random random = new java.util.Random(11);
+        for (int trial = 0; trial < 2000; trial++) {
+            int n = 1 + random.nextInt(40);
+            float[] logits = new float[n];
+            for (int i = 0; i < n; i++) logits[i] = random.nextInt(4) == 0 ? random.nextInt(3) : (float) random.nextGaussian() * 4;
+            long[] weights = TokenDraw.weights(logits, n, 0.5 + random.nextDouble());
+            double p = random.nextInt(10) == 0 ? random.nextInt(3) * 0.5 : random.nextDouble();
+            long[] expected = weights.clone();
+            Integer[] ranks = new Integer[n];
+            for (int i = 0; i < n; i++) ranks[i] = i;
+            java.util.Arrays.sort(ranks, (a, b) -> weights[a] != weights[b] ? Long.compare(weights[b], weights[a]) : Integer.compare(a, b));
+            long total = java.util.Arrays.stream(weights).sum();
+            long before = 0;
+            for (int r = 0; r < n; r++) {
+                if (r > 0 && !((double) before < p * (double) total)) expected[ranks[r]] = 0;
+                before += weights[ranks[r]];
+            }
+            if (p >= 1) expected = weights.clone();
+            assertArrayEquals(expected, topP(weights, p), "trial " + trial + ", p " + p);
+        }
+    }
+
     @Test
     void minPDropsTokensBelowAFractionOfTheTopProbability() {
         int v = 4;
