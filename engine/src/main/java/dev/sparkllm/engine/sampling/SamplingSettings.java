@@ -18,7 +18,9 @@ import java.util.Map;
  * <h2>Greedy or sampling</h2>
  * {@code doSample = false} means greedy; it also overrides any temperature from its own or a lower source,
  * but a temperature set by a higher source switches sampling back on (the caller asked for it explicitly). A
- * temperature of 0 is greedy whatever {@code doSample} says (vLLM's convention).
+ * temperature of 0 is greedy whatever {@code doSample} says (vLLM's convention). When no source says
+ * {@code do_sample} at all, the temperature decides (vLLM's reading of {@code generation_config.json}; Hugging
+ * Face would decode greedily and warn that the file's temperature is ignored).
  *
  * <h2>Built-in defaults (when no source says)</h2>
  * vLLM's, not Hugging Face's: temperature 1, top-k off, top-p 1, min-p 0, all penalties off, min_new_tokens 0,

@@ -59,6 +59,12 @@ class SamplingSettingsTest {
     }
 
     @Test
+    void withoutDoSampleTheModelsTemperatureDecides() {
+        GenerationConfig noDoSample = new GenerationConfig(null, 0.6, null, null, null, null, null, null, 1, new int[]{2}, 0);
+        assertEquals(0.6, SamplingSettings.none().resolve(noDoSample).temperature());
+    }
+
+    @Test
     void doSampleFalseOverridesTemperaturesFromItsOwnAndLowerSources() {
         SamplingSettings preset = only(b -> b.temperature(0.9).doSample(false));
         assertEquals(0.0, preset.resolve(KJV_TINY).temperature());
