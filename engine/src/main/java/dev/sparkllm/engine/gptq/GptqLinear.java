@@ -175,17 +175,24 @@ public final class GptqLinear implements Linear {
         }
     }
 
-    /** 4-bit words (8 values each): the hot path, unrolled so the JIT keeps the eight activations in registers. */
+    /**
+     * 4-bit words (8 values each), the hot path. Per word, a table holds {@code x_k * v} for each of the eight
+     * activations and all sixteen values, so the inner loop is eight lookups and adds; each product is the same
+     * float multiplication the direct form would do, so results do not depend on the table.
+     */
     private void accumulate4(float[] xs, int xo, int w0, int w1, int outStart, int n, float[] acc) {
+        float[] t = new float[128]; // [8 activations, 16 values]
         for (int w = w0; w < w1; w++) {
             int xb = xo + w * 8;
-            float x0 = xs[xb], x1 = xs[xb + 1], x2 = xs[xb + 2], x3 = xs[xb + 3];
-            float x4 = xs[xb + 4], x5 = xs[xb + 5], x6 = xs[xb + 6], x7 = xs[xb + 7];
+            for (int k = 0; k < 8; k++) {
+                float xk = xs[xb + k];
+                for (int v = 0; v < 16; v++) t[k * 16 + v] = xk * v;
+            }
             int base = w * out + outStart;
             for (int j = 0; j < n; j++) {
                 int q = qc[base + j];
-                acc[j] += x0 * (q & 15) + x1 * ((q >>> 4) & 15) + x2 * ((q >>> 8) & 15) + x3 * ((q >>> 12) & 15)
-                        + x4 * ((q >>> 16) & 15) + x5 * ((q >>> 20) & 15) + x6 * ((q >>> 24) & 15) + x7 * (q >>> 28);
+                acc[j] += t[q & 15] + t[16 + ((q >>> 4) & 15)] + t[32 + ((q >>> 8) & 15)] + t[48 + ((q >>> 12) & 15)]
+                        + t[64 + ((q >>> 16) & 15)] + t[80 + ((q >>> 20) & 15)] + t[96 + ((q >>> 24) & 15)] + t[112 + (q >>> 28)];
             }
         }
     }
