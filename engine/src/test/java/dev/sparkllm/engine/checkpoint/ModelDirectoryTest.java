@@ -399,6 +399,35 @@ class ModelDirectoryTest {
         }
     }
 
+    @Test
+    void gIdxOutOfRangeIsRejectedNamingTheFile() throws IOException {
+        TinyLlamaCheckpoint c = new TinyLlamaCheckpoint();
+        c.bits = 4;
+        c.actOrder = true;
+        Path dir = c.write(dir());
+        Path file = dir.resolve("model.safetensors");
+        SafetensorsWriter w = new SafetensorsWriter();
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            for (TensorInfo t : f.tensors().values()) {
+                if (t.dtype() == DType.I32) {
+                    int[] v = f.map(t.name()).toIntArray();
+                    if (t.name().equals("model.layers.0.mlp.up_proj.g_idx")) v[5] = 9; // only groups 0 and 1 exist
+                    w.addInts(t.name(), t.shape(), v);
+                } else {
+                    w.addFloats(t.name(), t.dtype(), t.shape(), f.map(t.name()).toFloatArray());
+                }
+            }
+        }
+        w.write(file);
+        CheckpointException e = assertThrows(CheckpointException.class, () -> {
+            try (ModelDirectory m = ModelDirectory.open(dir)) {
+                m.loadWeights();
+            }
+        });
+        assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("model.layers.0.mlp.up_proj: g_idx[5] = 9 is outside the 2 groups"), e.getMessage());
+    }
+
     private static float[] filled(int n, float v) {
         float[] a = new float[n];
         java.util.Arrays.fill(a, v);
