@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -124,8 +123,7 @@ final class WeightFiles implements AutoCloseable {
             throw new CheckpointException(index + ": no weight_map object");
         }
         Map<String, String> weightMap = new TreeMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : map.properties()) {
             String file = e.getValue().isTextual() ? e.getValue().textValue() : null;
             if (file == null || file.contains("/") || file.contains("\\") || file.equals("..")) {
                 throw new CheckpointException(index + ": weight_map entry for '" + e.getKey()

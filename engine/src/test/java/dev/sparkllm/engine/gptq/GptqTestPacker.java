@@ -88,7 +88,7 @@ public final class GptqTestPacker {
             for (int o = 0; o < out; o++) {
                 float s = scales[g * out + o];
                 int z = zeros[g * out + o];
-                int v = (int) Math.max(0, Math.min(maxQ, Math.round(weight[o * in + i] / s) + z));
+                int v = Math.max(0, Math.min(maxQ, Math.round(weight[o * in + i] / s) + z));
                 q[i][o] = v;
                 expected[o * in + i] = (float) ((double) s * (v - z));
             }
