@@ -4,9 +4,9 @@ import dev.sparkllm.engine.model.Linear;
 
 /**
  * A dense linear layer {@code y = x · Wᵀ} over a weight {@code [out, in]} kept in checkpoint precision.
- * Each weight row is widened to floats once per call and dotted with every input row using eight partial
- * sums combined in a fixed order: the same arithmetic for every batch and output split (the {@link Linear}
- * contract). Scratch space is per call, so concurrent calls on disjoint output ranges are safe.
+ * Each output is one {@link DenseMatrix#dot} of a weight row with an input row, in a fixed summation order:
+ * the same arithmetic for every batch and output split (the {@link Linear} contract). Nothing is shared
+ * between calls, so concurrent calls on disjoint output ranges are safe.
  */
 public final class DenseLinear implements Linear {
 
@@ -42,31 +42,11 @@ public final class DenseLinear implements Linear {
             throw new IllegalArgumentException(rows + " rows need x of " + (long) rows * in + " and y of "
                     + (long) rows * out + " floats; got " + x.length + " and " + y.length);
         }
-        float[] w = new float[in];
         for (int o = outStart; o < outEnd; o++) {
-            weight.row(o, w, 0);
             for (int r = 0; r < rows; r++) {
-                y[r * out + o] = dot(x, r * in, w, in);
+                y[r * out + o] = weight.dot(o, x, r * in);
             }
         }
-    }
-
-    /** Σ a[ao+i]·b[i] with eight interleaved partial sums, combined pairwise in a fixed order. */
-    static float dot(float[] a, int ao, float[] b, int n) {
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        int i = 0;
-        for (; i + 8 <= n; i += 8) {
-            s0 += a[ao + i] * b[i];
-            s1 += a[ao + i + 1] * b[i + 1];
-            s2 += a[ao + i + 2] * b[i + 2];
-            s3 += a[ao + i + 3] * b[i + 3];
-            s4 += a[ao + i + 4] * b[i + 4];
-            s5 += a[ao + i + 5] * b[i + 5];
-            s6 += a[ao + i + 6] * b[i + 6];
-            s7 += a[ao + i + 7] * b[i + 7];
-        }
-        for (; i < n; i++) s0 += a[ao + i] * b[i];
-        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     @Override
