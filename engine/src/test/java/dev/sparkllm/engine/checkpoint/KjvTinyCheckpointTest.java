@@ -8,7 +8,7 @@ import dev.sparkllm.engine.testing.TestModels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,10 +44,16 @@ class KjvTinyCheckpointTest {
         }
     }
 
+    static List<String> allVariants() {
+        return TestModels.KJV_TINY_VARIANTS;
+    }
+
+    static List<String> gptqVariants() {
+        return TestModels.KJV_TINY_VARIANTS.stream().filter(v -> !v.equals("fp16")).toList();
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"fp16", "main", "gptq-4bit-32g-actorder_True", "gptq-4bit-64g-actorder_True",
-            "gptq-4bit-128g-actorder_True", "gptq-3bit--1g-actorder_True", "gptq-3bit-128g-actorder_False",
-            "gptq-3bit-128g-actorder_True", "gptq-3bit-64g-actorder_True"})
+    @MethodSource("allVariants")
     void opensAndLoads(String variant) {
         Path dir = TestModels.kjvTiny(variant);
         try (ModelDirectory m = ModelDirectory.open(dir)) {
@@ -80,9 +86,7 @@ class KjvTinyCheckpointTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"main", "gptq-4bit-32g-actorder_True", "gptq-4bit-64g-actorder_True",
-            "gptq-4bit-128g-actorder_True", "gptq-3bit--1g-actorder_True", "gptq-3bit-128g-actorder_False",
-            "gptq-3bit-128g-actorder_True", "gptq-3bit-64g-actorder_True"})
+    @MethodSource("gptqVariants")
     void dequantisedWeightsAreCloseToFp16(String variant) {
         try (ModelDirectory m = ModelDirectory.open(TestModels.kjvTiny(variant))) {
             int bits = m.quantization().orElseThrow().bits();
