@@ -66,7 +66,7 @@ function recordLlamaTokenizerJsCases() {
   const decodes = [];
   const recorder = {
     encode(text, addBos, addPrecedingSpace, logPerformance) {
-      const ids = llamaTokenizer.encode(text, addBos, addPrecedingSpace, logPerformance);
+      const ids = llamaTokenizer.encode(text, addBos, addPrecedingSpace, false);  // no timing output
       encodes.push({ text, ids, addBos, addPrecedingSpace });
       return ids;
     },
