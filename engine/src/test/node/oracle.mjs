@@ -4,11 +4,12 @@
 // usage: node oracle.mjs <corpus.json> <outDir> [<name>=<tokenizer dir> ...]
 //   builds <outDir>/llama2/tokenizer.json from llama-tokenizer-js's vocabulary and merges (the real Llama-2
 //   vocabulary, in the shape of Meta's tokenizer.json), then writes <outDir>/expected.json covering llama2 and
-//   every named tokenizer dir, plus llama-tokenizer-js's own test cases (recorded by running its test suite).
+//   every named tokenizer dir, variants exercising other components (variants.mjs), plus llama-tokenizer-js's own test cases (recorded by running its test suite).
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import llamaTokenizer from 'llama-tokenizer-js';
+import { variants } from './variants.mjs';
 
 const require = createRequire(import.meta.url);
 const { Tokenizer } = require('tokenizers');
@@ -103,9 +104,22 @@ const llamaDir = path.join(outDir, 'llama2');
 writeLlama2(llamaDir);
 const result = { tokenizers: {}, llamaTokenizerJs: recordLlamaTokenizerJsCases() };
 result.tokenizers.llama2 = await expectations(llamaDir);
+const named = {};
 for (const arg of namedDirs) {
   const eq = arg.indexOf('=');
+  named[arg.slice(0, eq)] = arg.slice(eq + 1);
   result.tokenizers[arg.slice(0, eq)] = await expectations(arg.slice(eq + 1));
+}
+// Variants built from llama2 and (when given) kjv, each in its own directory without tokenizer_config.json.
+const readJson = (dir) => JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'));
+if (named.kjv) {
+  const all = variants(readJson(llamaDir), readJson(named.kjv), outDir, corpusFile, corpus);
+  for (const [name, json] of Object.entries(all)) {
+    const dir = path.join(outDir, 'variants', name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
+    result.tokenizers[name] = await expectations(dir);
+  }
 }
 fs.writeFileSync(path.join(outDir, 'expected.json'), JSON.stringify(result));
 console.log(`wrote ${path.join(outDir, 'expected.json')}`);

@@ -30,7 +30,11 @@ final class PipelineTokenizer implements Tokenizer {
         Map<String, AddedToken> raw = new HashMap<>();
         Map<String, AddedToken> normalized = new HashMap<>();
         int maxId = parts.model().size() - 1;
-        for (AddedToken t : parts.addedTokens()) {
+        for (AddedToken declared : parts.addedTokens()) {
+            // An added token whose string the model already has takes the model's id, as in Hugging Face.
+            int modelId = parts.model().id(declared.content());
+            AddedToken t = modelId < 0 || modelId == declared.id() ? declared : new AddedToken(modelId, declared.content(),
+                    declared.special(), declared.singleWord(), declared.lstrip(), declared.rstrip(), declared.normalized());
             addedById.put(t.id(), t);
             addedByContent.put(t.content(), t);
             if (t.normalized()) normalized.put(parts.normalizer().normalize(t.content()), t);

@@ -1,7 +1,6 @@
 package dev.sparkllm.engine.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.sparkllm.engine.testing.TestModels;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -21,17 +20,28 @@ class TokenizerParityTest {
 
     @TestFactory
     List<DynamicTest> llama2MatchesHuggingFace() {
-        return cases("llama2", NodeOracle.llama2Dir());
+        return cases("llama2");
     }
 
     @TestFactory
     List<DynamicTest> kjvTinyMatchesHuggingFace() {
-        return cases("kjv", TestModels.bundledModel());
+        return cases("kjv");
     }
 
-    private List<DynamicTest> cases(String name, Path dir) {
+    /** Variants of the two exercising the other components (engine/src/test/node/variants.mjs). */
+    @TestFactory
+    List<DynamicTest> variantsMatchHuggingFace() {
+        List<DynamicTest> tests = new ArrayList<>();
+        NodeOracle.expected().path("tokenizers").fieldNames().forEachRemaining(name -> {
+            if (!name.equals("llama2") && !name.equals("kjv")) tests.addAll(cases(name));
+        });
+        assertEquals(true, tests.size() > 10 * 40, "expected the oracle to cover the variants, got " + tests.size() + " cases");
+        return tests;
+    }
+
+    private List<DynamicTest> cases(String name) {
         JsonNode expected = NodeOracle.expected().path("tokenizers").path(name);
-        Tokenizer tokenizer = TokenizerLoader.load(dir);
+        Tokenizer tokenizer = TokenizerLoader.load(Path.of(expected.path("dir").asText()));
         List<DynamicTest> tests = new ArrayList<>();
         tests.add(DynamicTest.dynamicTest(name + " vocab size", () ->
                 assertEquals(expected.path("vocabSize").asInt(), tokenizer.vocabSize())));
