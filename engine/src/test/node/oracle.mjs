@@ -97,7 +97,18 @@ async function expectations(tokenizerDir) {
       decodedSkip: await tok.decode(ids, true),
     });
   }
-  return { dir: path.resolve(tokenizerDir), vocabSize: tok.getVocabSize(true), cases };
+  // Random id streams (seeded, so reruns agree): many byte-fallback ids, so invalid and split UTF-8 is common.
+  let seed = 12345;
+  const random = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const vocabSize = tok.getVocabSize(true);
+  const streams = [];
+  for (let s = 0; s < 40; s++) {
+    const ids = [];
+    const length = 1 + random(60);
+    for (let i = 0; i < length; i++) ids.push(random(3) === 0 ? random(vocabSize) : random(300));
+    streams.push({ ids, decoded: await tok.decode(ids, false), decodedSkip: await tok.decode(ids, true) });
+  }
+  return { dir: path.resolve(tokenizerDir), vocabSize, cases, streams };
 }
 
 const llamaDir = path.join(outDir, 'llama2');

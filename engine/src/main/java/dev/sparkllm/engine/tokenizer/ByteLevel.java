@@ -74,7 +74,7 @@ final class ByteLevel {
             bytes.write(chunk, 0, chunk.length);
         }
         List<String> out = new ArrayList<>(1);
-        out.add(new String(bytes.toByteArray(), StandardCharsets.UTF_8));
+        out.add(Utf8.decodeLossy(bytes.toByteArray(), bytes.size()));
         return out;
     }
 }

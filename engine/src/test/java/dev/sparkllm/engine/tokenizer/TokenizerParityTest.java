@@ -56,6 +56,14 @@ class TokenizerParityTest {
                 assertEquals(c.path("decodedSkip").asText(), tokenizer.decode(ids, true), "decode skipping specials");
             }));
         }
+        int s = 0;
+        for (JsonNode c : expected.path("streams")) {
+            tests.add(DynamicTest.dynamicTest(name + " random ids #" + s++, () -> {
+                int[] ids = NodeOracle.ints(c.path("ids"));
+                assertEquals(c.path("decoded").asText(), tokenizer.decode(ids, false), "decode keeping specials");
+                assertEquals(c.path("decodedSkip").asText(), tokenizer.decode(ids, true), "decode skipping specials");
+            }));
+        }
         return tests;
     }
 
