@@ -114,6 +114,10 @@ async function expectations(tokenizerDir) {
 const llamaDir = path.join(outDir, 'llama2');
 writeLlama2(llamaDir);
 const result = { tokenizers: {}, llamaTokenizerJs: recordLlamaTokenizerJsCases() };
+// llama-tokenizer-js never recognises special tokens, so it is the reference for text whose special-token
+// strings must stay text (content segments): BOS plus the text encoded as plain characters.
+result.literalSpecials = corpus.filter((text) => /<\/?s>|<unk>/.test(text))
+  .map((text) => ({ text, ids: llamaTokenizer.encode(text, true, true, false) }));
 result.tokenizers.llama2 = await expectations(llamaDir);
 const named = {};
 for (const arg of namedDirs) {

@@ -59,10 +59,14 @@ final class PipelineTokenizer implements Tokenizer {
     @Override
     public int[] encode(List<Segment> segments, boolean addSpecialTokens) {
         StringBuilder all = new StringBuilder();
-        List<int[]> markup = new ArrayList<>();   // [start, end) of segments whose special strings count
+        List<int[]> markup = new ArrayList<>();   // [start, end) of runs of adjacent markup segments
         for (Segment s : segments) {
-            if (s.parseSpecial()) markup.add(new int[]{all.length(), all.length() + s.text().length()});
+            int start = all.length();
             all.append(s.text());
+            if (!s.parseSpecial()) continue;
+            int[] last = markup.isEmpty() ? null : markup.get(markup.size() - 1);
+            if (last != null && last[1] == start) last[1] = all.length();
+            else markup.add(new int[]{start, all.length()});
         }
         AddedVocabulary.SpecialFilter inMarkup = (start, end) -> {
             for (int[] r : markup) if (start >= r[0] && end <= r[1]) return true;
