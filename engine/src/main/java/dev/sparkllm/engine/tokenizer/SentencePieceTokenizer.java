@@ -53,11 +53,7 @@ final class SentencePieceTokenizer {
                 special.add(new AddedToken(id, model.pieces().get(id).piece(), true, false, false, false, false));
             }
         }
-        Normalizer normalizer = text -> {
-            if (model.removeExtraWhitespaces()) text = collapseSpaces(text);
-            if (model.addDummyPrefix() && !text.isEmpty()) text = " " + text;
-            return model.escapeWhitespaces() ? text.replace(' ', '\u2581') : text;
-        };
+        Normalizer normalizer = text -> normalize(model, text);
         Decoder decoder = tokens -> {
             List<String> out = new ArrayList<>(tokens.size());
             for (String t : tokens) out.add(t.replace('\u2581', ' '));
@@ -74,19 +70,32 @@ final class SentencePieceTokenizer {
                 decoder, special, post, bos, eos);
     }
 
-    /** SentencePiece's remove_extra_whitespaces: no leading or trailing spaces, inner runs of spaces become one. */
-    static String collapseSpaces(String text) {
-        StringBuilder out = new StringBuilder(text.length());
-        boolean pendingSpace = false;
+    /**
+     * SentencePiece's whitespace normalisation (after its identity character map): with remove_extra_whitespaces,
+     * leading spaces go and runs of spaces become one; the dummy prefix adds a space in front; spaces become ▁;
+     * and, with remove_extra_whitespaces, trailing ▁ go, including ▁ that were in the input as such.
+     */
+    static String normalize(SentencePieceModelFile model, String text) {
+        if (text.isEmpty()) return text;
+        boolean collapse = model.removeExtraWhitespaces();
+        String space = model.escapeWhitespaces() ? "\u2581" : " ";
+        StringBuilder out = new StringBuilder(text.length() + 1);
+        if (model.addDummyPrefix()) out.append(space);
+        boolean previousSpace = collapse;   // so leading spaces are dropped too
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (c == ' ') {
-                pendingSpace = out.length() > 0;
-                continue;
+                if (!previousSpace) out.append(space);
+                previousSpace = collapse;
+            } else {
+                out.append(c);
+                previousSpace = false;
             }
-            if (pendingSpace) out.append(' ');
-            pendingSpace = false;
-            out.append(c);
+        }
+        if (collapse) {
+            int end = out.length();
+            while (end >= space.length() && out.substring(end - space.length(), end).equals(space)) end -= space.length();
+            out.setLength(end);
         }
         return out.toString();
     }
