@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -21,7 +20,7 @@ final class BpeModel implements TokenModel {
 
     private final Map<String, Integer> vocab;
     private final String[] tokens;                 // [id] -> token string, null for ids not in the vocabulary
-    private final Map<Long, Long> merges;          // (leftId << 32 | rightId) -> (rank << 32 | mergedId)
+    private final MergeTable merges;
     private final int unkId;                       // -1 when there is no unk token
     private final boolean fuseUnk;
     private final boolean byteFallback;
@@ -47,7 +46,7 @@ final class BpeModel implements TokenModel {
         this.prefix = prefix;
         this.suffix = suffix;
         for (int b = 0; b < 256; b++) byteIds[b] = vocab.getOrDefault(ByteFallback.tokenOf(b), -1);
-        this.merges = new HashMap<>();
+        this.merges = new MergeTable(mergePairs instanceof java.util.Collection<?> c ? c.size() : 1024);
         int rank = 0;
         int prefixLen = prefix == null ? 0 : prefix.length();
         for (String[] pair : mergePairs) {
@@ -60,7 +59,7 @@ final class BpeModel implements TokenModel {
                         + ") uses a token that is not in the vocabulary of tokenizer.json");
             }
             // Later duplicates win, as in Hugging Face (a map built in file order).
-            merges.put(((long) a << 32) | b, ((long) rank << 32) | m);
+            merges.add(a, b, m);
             rank++;
         }
     }
@@ -178,16 +177,17 @@ final class BpeModel implements TokenModel {
             prev[i] = i - 1;
         }
         // Entries: (rank << 32 | position), smallest first, so equal ranks merge left to right.
-        PriorityQueue<long[]> queue = new PriorityQueue<>((x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
+        LongHeap queue = new LongHeap();
         for (int i = 0; i + 1 < n; i++) push(queue, id[i], id[i + 1], i);
         while (!queue.isEmpty()) {
-            long[] top = queue.poll();
-            int pos = (int) top[1];
-            int merged = (int) top[2];
+            long top = queue.poll();
+            int pos = (int) top;
+            int merged = merges.merged((int) (top >>> 32));
             if (id[pos] < 0 || next[pos] >= n) continue;
             int right = next[pos];
-            Long m = merges.get(((long) id[pos] << 32) | (id[right] & 0xFFFFFFFFL));
-            if (m == null || (int) (m & 0xFFFFFFFFL) != merged) continue;   // stale entry
+            // Stale unless the pair here still merges into the same token (Hugging Face's test).
+            int rank = merges.rank(id[pos], id[right]);
+            if (rank < 0 || merges.merged(rank) != merged) continue;
             id[pos] = merged;
             id[right] = -1;
             next[pos] = next[right];
@@ -200,8 +200,8 @@ final class BpeModel implements TokenModel {
         return out.toArray();
     }
 
-    private void push(PriorityQueue<long[]> queue, int left, int right, int pos) {
-        Long m = merges.get(((long) left << 32) | (right & 0xFFFFFFFFL));
-        if (m != null) queue.add(new long[]{m >>> 32, pos, m & 0xFFFFFFFFL});
+    private void push(LongHeap queue, int left, int right, int pos) {
+        int rank = merges.rank(left, right);
+        if (rank >= 0) queue.add(((long) rank << 32) | pos);
     }
 }
