@@ -89,5 +89,18 @@ export function variants(llama2, kjv, dir, corpusFile, corpus) {
     special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } } };
   out['kjv-ignore-merges-bos-eos'] = ignoreMerges;
   out['bytelevel'] = byteLevel(path.join(dir, 'bytelevel'), corpusFile, corpus);
+  // Llama-3's shape: its word regex as a Split, then ByteLevel without its own regex, and ignore_merges.
+  const llama3 = clone(out['bytelevel']);
+  llama3.pre_tokenizer = { type: 'Sequence', pretokenizers: [
+    { type: 'Split', pattern: { Regex: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" },
+      behavior: 'Isolated', invert: false },
+    { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false }] };
+  llama3.model.ignore_merges = true;
+  llama3.post_processor = { type: 'Sequence', processors: [
+    { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+    { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '<|endoftext|>': { id: '<|endoftext|>', ids: [llama3.added_tokens[0].id], tokens: ['<|endoftext|>'] } } }] };
+  out['bytelevel-llama3-split'] = llama3;
   return out;
 }

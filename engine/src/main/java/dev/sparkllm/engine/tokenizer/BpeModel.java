@@ -66,13 +66,8 @@ final class BpeModel implements TokenModel {
 
     /** Reads a {@code "model": {"type": "BPE", ...}} node; merges may be "a b" strings or [a, b] arrays. */
     static BpeModel fromJson(JsonNode model) {
-        if (!model.path("dropout").isNull() && !model.path("dropout").isMissingNode()) {
-            // Dropout makes encoding random; it is a training-time regulariser and has no place at inference.
-            if (model.path("dropout").asDouble() != 0.0) {
-                throw new IllegalArgumentException("BPE dropout " + model.path("dropout") + " in tokenizer.json: "
-                        + "dropout must be null for inference; remove it from the file");
-            }
-        }
+        // "dropout" is ignored: it randomises merges as a training-time regulariser, and inference must be
+        // deterministic (Spark retries must reproduce their output).
         Map<String, Integer> vocab = new HashMap<>();
         Iterator<Map.Entry<String, JsonNode>> it = model.path("vocab").fields();
         while (it.hasNext()) {
