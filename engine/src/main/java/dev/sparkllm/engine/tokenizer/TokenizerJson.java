@@ -25,6 +25,9 @@ final class TokenizerJson {
     private static final Set<String> FLAG_DRIVEN_CLASSES = Set.of("LlamaTokenizer", "LlamaTokenizerFast",
             "CodeLlamaTokenizer", "CodeLlamaTokenizerFast", "GemmaTokenizer", "GemmaTokenizerFast");
 
+    /** Model types whose default tokenizer class (when tokenizer_config.json names none) is flag-driven. */
+    private static final Set<String> FLAG_DRIVEN_MODEL_TYPES = Set.of("llama", "mistral", "mixtral", "gemma");
+
     private TokenizerJson() {
     }
 
@@ -34,13 +37,24 @@ final class TokenizerJson {
         Path configFile = tokenizerJson.resolveSibling("tokenizer_config.json");
         JsonNode config = Files.exists(configFile) ? read(json, configFile) : json.createObjectNode();
         try {
-            return new PipelineTokenizer(parts(root, config));
+            return new PipelineTokenizer(parts(root, config, flagDriven(json, config, tokenizerJson.resolveSibling("config.json"))));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(tokenizerJson + ": " + e.getMessage(), e);
         }
     }
 
-    static PipelineTokenizer.Parts parts(JsonNode root, JsonNode config) {
+    /**
+     * Whether transformers would load a tokenizer class that rebuilds the post-processor from the config flags:
+     * the class tokenizer_config.json names, or else the default class of config.json's model_type.
+     */
+    private static boolean flagDriven(ObjectMapper json, JsonNode config, Path modelConfig) {
+        String cls = JsonFields.text(config, "tokenizer_class", null);
+        if (cls != null) return FLAG_DRIVEN_CLASSES.contains(cls);
+        if (!Files.exists(modelConfig)) return false;
+        return FLAG_DRIVEN_MODEL_TYPES.contains(JsonFields.text(read(json, modelConfig), "model_type", ""));
+    }
+
+    static PipelineTokenizer.Parts parts(JsonNode root, JsonNode config, boolean flagDriven) {
         JsonNode model = root.path("model");
         String modelType = JsonFields.text(model, "type", model.has("merges") ? "BPE" : null);
         if (!"BPE".equals(modelType)) {
@@ -54,7 +68,7 @@ final class TokenizerJson {
         int bos = idOf(JsonFields.tokenContent(config.get("bos_token")), bpe, added, "<s>");
         int eos = idOf(JsonFields.tokenContent(config.get("eos_token")), bpe, added, "</s>");
         PostProcessor post = PostProcessor.fromJson(root.get("post_processor"));
-        if (FLAG_DRIVEN_CLASSES.contains(JsonFields.text(config, "tokenizer_class", ""))) {
+        if (flagDriven) {
             boolean addBos = config.path("add_bos_token").asBoolean(true);
             boolean addEos = config.path("add_eos_token").asBoolean(false);
             if ((addBos && bos < 0) || (addEos && eos < 0)) {

@@ -74,6 +74,17 @@ class TokenizerLoaderTest {
     }
 
     @Test
+    void withoutTokenizerClassTheModelTypeDecides(@TempDir Path dir) throws Exception {
+        // No tokenizer_class: transformers picks the model type's default class (LlamaTokenizerFast for llama).
+        Path llama = copyWithConfig(dir.resolve("llama"), cfg -> cfg.remove("tokenizer_class"));
+        Files.writeString(llama.resolve("tokenizer_config.json"), "{\"add_bos_token\": false}");
+        Files.writeString(llama.resolve("config.json"), "{\"model_type\": \"llama\"}");
+        assertEquals(false, TokenizerLoader.load(llama).addsBos(), "llama model type: the flag decides");
+        Files.writeString(llama.resolve("config.json"), "{\"model_type\": \"gpt2\"}");
+        assertEquals(true, TokenizerLoader.load(llama).addsBos(), "other model types: tokenizer.json decides");
+    }
+
+    @Test
     void missingTokenizerFilesNameTheDirectory(@TempDir Path dir) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TokenizerLoader.load(dir));
         assertEquals("tokenizer.json not found in " + dir + "; expected a Hugging Face model directory", e.getMessage());
