@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * A tokenizer for a directory that has only SentencePiece's {@code tokenizer.model}: SentencePiece's own BPE
- * inside the same pipeline Hugging Face's Llama conversion builds (whitespace normalisation, ▁ for spaces,
+ * inside the same pipeline Hugging Face's Llama conversion builds (SentencePiece's normaliser, ▁ for spaces,
  * control pieces as special tokens, byte fallback decoding, BOS added as Llama's tokenizer does).
  */
 final class SentencePieceTokenizer {
@@ -25,10 +25,6 @@ final class SentencePieceTokenizer {
         if (model.modelType() != SentencePieceModelFile.MODEL_BPE) {
             throw new IllegalArgumentException(file + " is a SentencePiece model of type " + model.modelType()
                     + " (1 unigram, 3 word, 4 char); only BPE (2) is supported; supply a tokenizer.json instead");
-        }
-        if (!model.normalizerName().isEmpty() && !model.normalizerName().equals("identity")) {
-            throw new IllegalArgumentException(file + " uses SentencePiece normalization rule '" + model.normalizerName()
-                    + "'; only 'identity' (as Llama's tokenizer.model has) is supported; supply a tokenizer.json instead");
         }
         boolean addBos = true;
         boolean addEos = false;
@@ -53,7 +49,7 @@ final class SentencePieceTokenizer {
                 special.add(new AddedToken(id, model.pieces().get(id).piece(), true, false, false, false, false));
             }
         }
-        Normalizer normalizer = text -> normalize(model, text);
+        Normalizer normalizer = new SentencePieceNormalizer(model);
         Decoder decoder = tokens -> {
             List<String> out = new ArrayList<>(tokens.size());
             for (String t : tokens) out.add(t.replace('\u2581', ' '));
@@ -68,35 +64,5 @@ final class SentencePieceTokenizer {
                 addEos && eos >= 0 ? new int[]{eos} : new int[0]);
         return new PipelineTokenizer.Parts(normalizer, (word, out) -> out.add(word), new SentencePieceBpe(model),
                 decoder, special, post, bos, eos);
-    }
-
-    /**
-     * SentencePiece's whitespace normalisation (after its identity character map): with remove_extra_whitespaces,
-     * leading spaces go and runs of spaces become one; the dummy prefix adds a space in front; spaces become ▁;
-     * and, with remove_extra_whitespaces, trailing ▁ go, including ▁ that were in the input as such.
-     */
-    static String normalize(SentencePieceModelFile model, String text) {
-        if (text.isEmpty()) return text;
-        boolean collapse = model.removeExtraWhitespaces();
-        String space = model.escapeWhitespaces() ? "\u2581" : " ";
-        StringBuilder out = new StringBuilder(text.length() + 1);
-        if (model.addDummyPrefix()) out.append(space);
-        boolean previousSpace = collapse;   // so leading spaces are dropped too
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == ' ') {
-                if (!previousSpace) out.append(space);
-                previousSpace = collapse;
-            } else {
-                out.append(c);
-                previousSpace = false;
-            }
-        }
-        if (collapse) {
-            int end = out.length();
-            while (end >= space.length() && out.substring(end - space.length(), end).equals(space)) end -= space.length();
-            out.setLength(end);
-        }
-        return out.toString();
     }
 }

@@ -42,7 +42,15 @@ class SentencePieceParityTest {
         compareWithSpm("collapse", false, "--remove_extra_whitespaces=true", "--split_digits=true");
     }
 
-    private void compareWithSpm(String name, boolean lossless, String... extraFlags) throws Exception {
+    @Test
+    void nmtNfkcNormalizationMatchesSpmEncode() throws Exception {
+        // spm_train's default rule: NFKC plus SentencePiece's own mappings, compiled into precompiled_charsmap.
+        Tokenizer tokenizer = compareWithSpm("nfkc", false, "--normalization_rule_name=nmt_nfkc");
+        // The character map must really have been applied: fullwidth letters fold to ASCII under NFKC.
+        assertArrayEquals(tokenizer.encode("fullwidth", false), tokenizer.encode("\uff46\uff55\uff4c\uff4c\uff57\uff49\uff44\uff54\uff48", false));
+    }
+
+    private Tokenizer compareWithSpm(String name, boolean lossless, String... extraFlags) throws Exception {
         Assumptions.assumeTrue(onPath("spm_train") && onPath("spm_encode"),
                 "skipped: spm_train/spm_encode not found; install the Debian package `sentencepiece`");
         List<String> corpus = NodeOracle.corpus();
@@ -55,8 +63,9 @@ class SentencePieceParityTest {
         Path modelDir = Files.createDirectories(dir.resolve(name));
         List<String> cmd = new ArrayList<>(List.of("spm_train", "--input=" + train, "--model_prefix=" + modelDir.resolve("tokenizer"),
                 "--model_type=bpe", "--vocab_size=800", "--hard_vocab_limit=false", "--byte_fallback=true",
-                "--character_coverage=0.99", "--normalization_rule_name=identity", "--add_dummy_prefix=true"));
+                "--character_coverage=0.99", "--add_dummy_prefix=true"));
         cmd.addAll(Arrays.asList(extraFlags));
+        if (cmd.stream().noneMatch(a -> a.startsWith("--normalization_rule_name"))) cmd.add("--normalization_rule_name=identity");
         run(cmd, null);
 
         // spm_encode reads lines, so the evaluation corpus is every line of every corpus text.
@@ -81,6 +90,7 @@ class SentencePieceParityTest {
         }
         assertTrue(byteFallbacks > 0, "the corpus should exercise byte fallback");
         assertEquals(tokenizer.bosId(), tokenizer.encode("x", true)[0], "a Llama-style tokenizer.model adds BOS");
+        return tokenizer;
     }
 
     private static boolean onPath(String tool) {
