@@ -102,5 +102,17 @@ export function variants(llama2, kjv, dir, corpusFile, corpus) {
       pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
       special_tokens: { '<|endoftext|>': { id: '<|endoftext|>', ids: [llama3.added_tokens[0].id], tokens: ['<|endoftext|>'] } } }] };
   out['bytelevel-llama3-split'] = llama3;
+  // The remaining pre-tokenizers, each followed by ByteLevel (without its regex) to reach the trained alphabet.
+  const noRegexByteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false };
+  const withPreTokenizer = (name, pretokenizers, normalizer = null) => {
+    const t = clone(out['bytelevel']);
+    t.pre_tokenizer = { type: 'Sequence', pretokenizers: [...pretokenizers, noRegexByteLevel] };
+    t.normalizer = normalizer;
+    out[name] = t;
+  };
+  withPreTokenizer('bytelevel-whitespace', [{ type: 'Whitespace' }]);
+  withPreTokenizer('bytelevel-bert', [{ type: 'BertPreTokenizer' }],
+    { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'StripAccents' }, { type: 'Lowercase' }] });
+  withPreTokenizer('bytelevel-wssplit-punct', [{ type: 'WhitespaceSplit' }, { type: 'Punctuation', behavior: 'Contiguous' }]);
   return out;
 }

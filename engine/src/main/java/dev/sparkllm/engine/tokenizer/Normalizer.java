@@ -32,10 +32,6 @@ interface Normalizer {
                 String prefix = node.path("prepend").asText();
                 return text -> text.isEmpty() ? text : prefix + text;
             }
-            case "Append": {
-                String suffix = node.path("append").asText();
-                return text -> text.isEmpty() ? text : text + suffix;
-            }
             case "Replace": {
                 TextPattern pattern = TextPattern.fromJson(node.path("pattern"));
                 String content = node.path("content").asText();
@@ -57,7 +53,7 @@ interface Normalizer {
                         .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
             default:
                 throw new IllegalArgumentException("unsupported normalizer type '" + type
-                        + "' in tokenizer.json; supported: Sequence, Prepend, Append, Replace, NFC, NFD, NFKC, NFKD, "
+                        + "' in tokenizer.json; supported: Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD, "
                         + "Lowercase, Strip, StripAccents");
         }
     }
