@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -69,11 +68,7 @@ final class BpeModel implements TokenModel {
         // "dropout" is ignored: it randomises merges as a training-time regulariser, and inference must be
         // deterministic (Spark retries must reproduce their output).
         Map<String, Integer> vocab = new HashMap<>();
-        Iterator<Map.Entry<String, JsonNode>> it = model.path("vocab").fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
-            vocab.put(e.getKey(), e.getValue().asInt());
-        }
+        for (Map.Entry<String, JsonNode> e : model.path("vocab").properties()) vocab.put(e.getKey(), e.getValue().asInt());
         java.util.List<String[]> pairs = new java.util.ArrayList<>();
         for (JsonNode m : model.path("merges")) {
             if (m.isArray()) {
