@@ -57,7 +57,9 @@ final class JinjaChatTemplate implements ChatTemplate {
         // Jinjava reports syntax errors when rendering; try a plain conversation so a broken template fails now.
         RenderResult probe = JINJAVA.renderForResult(source, context(List.of(ChatMessage.user("hello")), true, false));
         for (TemplateError e : probe.getErrors()) {
-            if (e.getSeverity() == TemplateError.ErrorType.FATAL && raisedMessage(e) == null) {
+            boolean broken = e.getSeverity() == TemplateError.ErrorType.FATAL
+                    || e.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR;
+            if (broken && raisedMessage(e) == null) {
                 throw new IllegalArgumentException("chat template " + name + " is not valid Jinja: " + describe(e));
             }
         }
