@@ -121,9 +121,16 @@ public final class PromptFormatter {
 
     private Encoded encode(List<ChatMessage> messages) {
         RenderedPrompt rendered = template.render(messages, true);
-        boolean allowSpecial = options.allowSpecialTokensInContent();
-        int[] ids = tokenizer.encode(rendered.segments(allowSpecial), false);
-        // One BOS: the template's own when it renders one (Llama-2 chat does), otherwise the tokenizer's.
+        return new Encoded(tokenize(rendered), rendered.text());
+    }
+
+    /**
+     * Token ids of a rendered prompt: markup parses special tokens, content only when allowed; never EOS. One
+     * BOS: the template's own when it renders one (Llama-2 chat does), otherwise the tokenizer's
+     * {@code add_bos_token}. (Hugging Face's {@code apply_chat_template} adds none for templates without BOS.)
+     */
+    int[] tokenize(RenderedPrompt rendered) {
+        int[] ids = tokenizer.encode(rendered.segments(options.allowSpecialTokensInContent()), false);
         int bos = tokenizer.bosId();
         if (tokenizer.addsBos() && bos >= 0 && (ids.length == 0 || ids[0] != bos)) {
             int[] withBos = new int[ids.length + 1];
@@ -131,7 +138,11 @@ public final class PromptFormatter {
             System.arraycopy(ids, 0, withBos, 1, ids.length);
             ids = withBos;
         }
-        return new Encoded(ids, rendered.text());
+        return ids;
+    }
+
+    ChatTemplate template() {
+        return template;
     }
 
     /**

@@ -44,15 +44,6 @@ public final class RenderedPrompt {
         return out;
     }
 
-    /** Text of the first non-empty piece that would be parsed for special tokens at the very start, or "". */
-    String parsedPrefix(boolean allowSpecialInContent) {
-        for (Piece p : pieces) {
-            if (p.text().isEmpty()) continue;
-            return !p.content() || allowSpecialInContent ? p.text() : "";
-        }
-        return "";
-    }
-
     @Override
     public String toString() {
         return pieces.toString();
