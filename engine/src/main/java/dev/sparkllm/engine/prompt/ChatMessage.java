@@ -1,5 +1,6 @@
 package dev.sparkllm.engine.prompt;
 
+import java.io.Serializable;
 import java.util.List;
 
 /**
@@ -9,7 +10,7 @@ import java.util.List;
  * @param role    {@code system}, {@code user} or {@code assistant}
  * @param content the message text; always data, never template markup
  */
-public record ChatMessage(String role, String content) {
+public record ChatMessage(String role, String content) implements Serializable {
 
     public static final String SYSTEM = "system";
     public static final String USER = "user";

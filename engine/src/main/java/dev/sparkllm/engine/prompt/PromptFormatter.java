@@ -1,5 +1,7 @@
 package dev.sparkllm.engine.prompt;
 
+import dev.sparkllm.engine.api.GenerationRequest;
+import dev.sparkllm.engine.sampling.SamplingParams;
 import dev.sparkllm.engine.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
@@ -80,6 +82,17 @@ public final class PromptFormatter {
         }
         Encoded cut = truncate(messages, budget, contextLength, maxNewTokens);
         return new FormattedPrompt(cut.ids(), cut.text(), true, full.ids().length - cut.ids().length);
+    }
+
+    /**
+     * A request for the engine from a text or a conversation: formatted with room reserved for
+     * {@code sampling.maxNewTokens()}, so the engine API takes messages as well as prompts.
+     *
+     * @throws PromptException as {@link #format} does
+     */
+    public GenerationRequest request(String id, PromptInput input, SamplingParams sampling, int contextLength) {
+        FormattedPrompt prompt = format(input, sampling.maxNewTokens(), contextLength);
+        return new GenerationRequest(id, prompt.tokenIds(), sampling);
     }
 
     /** Renders without tokenizing (what {@code --show-prompt} prints before tokenization). */

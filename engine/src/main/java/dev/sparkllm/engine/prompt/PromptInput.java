@@ -1,9 +1,10 @@
 package dev.sparkllm.engine.prompt;
 
+import java.io.Serializable;
 import java.util.List;
 
 /** A row's prompt: a text, or a conversation whose next assistant message the model writes. */
-public sealed interface PromptInput {
+public sealed interface PromptInput extends Serializable {
 
     /** A single user prompt; the template puts it where the user's message goes. */
     record Text(String text) implements PromptInput {

@@ -1,5 +1,7 @@
 package dev.sparkllm.engine.prompt;
 
+import java.io.Serializable;
+
 /**
  * How prompts are formatted.
  *
@@ -12,7 +14,7 @@ package dev.sparkllm.engine.prompt;
  *                                     off by default, since rows could otherwise steer the model's framing
  */
 public record PromptOptions(String template, String systemPrompt, Truncation truncation,
-                            boolean allowSpecialTokensInContent) {
+                            boolean allowSpecialTokensInContent) implements Serializable {
 
     /** What happens to a prompt that does not fit into {@code contextLength - maxNewTokens} tokens. */
     public enum Truncation {

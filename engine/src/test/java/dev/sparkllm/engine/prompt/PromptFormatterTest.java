@@ -198,6 +198,31 @@ class PromptFormatterTest {
     }
 
     @Test
+    void requestReservesRoomForTheSamplingsNewTokens() {
+        PromptFormatter f = formatter(template("llama-2-chat"));
+        var sampling = dev.sparkllm.engine.sampling.SamplingParams.greedy(70);
+        var request = f.request("row-7", PromptInput.messages(List.of(user("x".repeat(200)))), sampling, 100);
+        assertEquals("row-7", request.id());
+        assertEquals(30, request.promptTokenIds().length);
+        assertEquals(sampling, request.sampling());
+    }
+
+    @Test
+    void optionsAndInputsSerialize() throws Exception {
+        var bytes = new java.io.ByteArrayOutputStream();
+        PromptOptions options = template("llama-2-chat").withSystemPrompt("S");
+        PromptInput input = PromptInput.messages(List.of(system("s"), user("u")));
+        try (var out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(options);
+            out.writeObject(input);
+        }
+        try (var in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            assertEquals(options, in.readObject());
+            assertEquals(input, in.readObject());
+        }
+    }
+
+    @Test
     void templateNames() {
         assertEquals(List.of("raw", "llama-2-chat", "system-user-assistant", "model"), PromptFormatter.templateNames());
     }
