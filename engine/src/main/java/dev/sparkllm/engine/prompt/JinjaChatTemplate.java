@@ -28,6 +28,11 @@ import java.util.Objects;
  * message's content wrapped in two Unicode noncharacters (U+FDD0 ... U+FDD1) that no real text contains. The
  * wrapped render, with the sentinels removed, must equal the plain one; the sentinels then mark the content
  * spans, and everything else is the template's own markup.
+ *
+ * <p>Known differences from Jinja: {@code {{ true }}} prints {@code true} (Jinja: {@code True}), {@code {{ none }}}
+ * prints nothing (Jinja: {@code None}), string repetition ({@code 'ab' * 2}) is unsupported, and {@code tojson}
+ * writes compact JSON (Jinja/transformers: {@code ", "} and {@code ": "} separators). Chat templates for
+ * Llama, Mistral and ChatML models use none of these in their output.
  */
 final class JinjaChatTemplate implements ChatTemplate {
 
@@ -49,7 +54,8 @@ final class JinjaChatTemplate implements ChatTemplate {
      */
     JinjaChatTemplate(String name, String source, Map<String, String> specialTokens) {
         this.name = Objects.requireNonNull(name, "name");
-        this.source = Objects.requireNonNull(source, "source");
+        // Jinja drops one newline at the very end of a template (keep_trailing_newline=False); Jinjava keeps it.
+        this.source = withoutTrailingNewline(Objects.requireNonNull(source, "source"));
         this.specialTokens = Map.copyOf(specialTokens);
         if (source.indexOf(OPEN) >= 0 || source.indexOf(CLOSE) >= 0) {
             throw new IllegalArgumentException("chat template " + name + " contains U+FDD0/U+FDD1, which are reserved");
@@ -150,6 +156,12 @@ final class JinjaChatTemplate implements ChatTemplate {
                 + " file, or allow special tokens in content");
     }
 
+    private static String withoutTrailingNewline(String s) {
+        if (s.endsWith("\r\n")) return s.substring(0, s.length() - 2);
+        if (s.endsWith("\n") || s.endsWith("\r")) return s.substring(0, s.length() - 1);
+        return s;
+    }
+
     static String withoutSentinels(String s) {
         if (s.indexOf(OPEN) < 0 && s.indexOf(CLOSE) < 0) return s;
         StringBuilder sb = new StringBuilder(s.length());
@@ -217,7 +229,24 @@ final class JinjaChatTemplate implements ChatTemplate {
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
                 JinjaChatTemplate.class, "strftimeNow", String.class));
         jinjava.getGlobalContext().registerFilter(new PythonTrim());
+        for (String name : List.of("length", "count")) {
+            jinjava.getGlobalContext().registerFilter(new CodePointLength(name, jinjava.getGlobalContext().getFilter(name)));
+        }
         return jinjava;
+    }
+
+    /** Jinja's {@code length} of a string counts characters (code points), not UTF-16 units as Java does. */
+    private record CodePointLength(String name, Filter builtIn) implements Filter {
+        @Override
+        public String getName() {
+            return name;
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            if (var instanceof String s) return withoutSentinels(s).codePointCount(0, withoutSentinels(s).length());
+            return builtIn.filter(var, interpreter, args);
+        }
     }
 
     /** Jinja's {@code trim}: Python's {@code str.strip}, looking past content sentinels. */

@@ -108,6 +108,29 @@ class JinjaParityTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void jinjaFeaturesBeyondChatTemplates() throws Exception {
+        Assumptions.assumeTrue(python != null,
+                "skipped: no python3 with jinja2 (install Debian's python3-jinja2) to compare Jinjava against");
+        String source = Files.readString(TestModels.repoDir().resolve("engine/src/test/resources/jinja-features/features.jinja"));
+        JsonNode conversations = conversations();
+        ObjectNode request = JSON.createObjectNode();
+        request.put("template", source);
+        ArrayNode cases = request.putArray("cases");
+        for (JsonNode c : conversations) {
+            ObjectNode item = cases.addObject();
+            item.set("messages", c.get("messages"));
+            item.set("add_generation_prompt", c.get("add_generation_prompt"));
+        }
+        JsonNode expected = runJinja(request);
+        JinjaChatTemplate template = new JinjaChatTemplate("features", source, TOKENS);
+        for (int i = 0; i < conversations.size(); i++) {
+            JsonNode c = conversations.get(i);
+            assertEquals(expected.get(i).get("text").asText(),
+                    template.renderText(messages(c), c.get("add_generation_prompt").asBoolean()), c.get("name").asText());
+        }
+    }
+
     private static JsonNode runJinja(JsonNode request) throws Exception {
         Path script = TestModels.repoDir().resolve("engine/src/test/scripts/jinja_render.py");
         Process p = new ProcessBuilder(python, script.toString()).start();
