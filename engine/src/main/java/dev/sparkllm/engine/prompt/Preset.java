@@ -92,7 +92,7 @@ public record Preset(String name, String template, String systemPrompt, Sampling
                 throw new UncheckedIOException("cannot list presets in " + dir, e);
             }
         }
-        names.addAll(bundledNames());
+        names.addAll(bundledNames(Preset.class.getClassLoader()));
         return List.copyOf(names);
     }
 
@@ -147,9 +147,10 @@ public record Preset(String name, String template, String systemPrompt, Sampling
         return s;
     }
 
-    private static Set<String> bundledNames() {
+    /** Presets bundled under {@value #BUNDLED} on a class path, from a directory or from a jar. */
+    static Set<String> bundledNames(ClassLoader loader) {
         Set<String> names = new TreeSet<>();
-        URL url = Preset.class.getClassLoader().getResource(BUNDLED);
+        URL url = loader.getResource(BUNDLED);
         if (url == null) return names;
         try {
             if (url.getProtocol().equals("file")) {

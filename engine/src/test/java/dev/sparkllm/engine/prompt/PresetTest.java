@@ -70,6 +70,22 @@ class PresetTest {
     }
 
     @Test
+    void bundledPresetsAreListedFromAJar(@TempDir Path dir) throws Exception {
+        Path jar = dir.resolve("presets.jar");
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
+            for (String entry : new String[]{"sparkllm/", "sparkllm/presets/", "sparkllm/presets/a.json",
+                    "sparkllm/presets/b.json", "sparkllm/presets/notes.txt", "other/c.json"}) {
+                out.putNextEntry(new java.util.jar.JarEntry(entry));
+                if (!entry.endsWith("/")) out.write("{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                out.closeEntry();
+            }
+        }
+        try (var loader = new java.net.URLClassLoader(new java.net.URL[]{jar.toUri().toURL()}, null)) {
+            assertEquals(java.util.Set.of("a", "b"), Preset.bundledNames(loader));
+        }
+    }
+
+    @Test
     void applyToSetsTemplateAndSystemPrompt() {
         PromptOptions o = Preset.load("llama-2-chat").applyTo(PromptOptions.defaults());
         assertEquals("llama-2-chat", o.template());
