@@ -4,11 +4,14 @@ import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.InterpretException;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.tree.Node;
 
 import jinjava.javax.el.CompositeELResolver;
 import java.util.ArrayList;
@@ -45,6 +48,8 @@ final class JinjaChatTemplate implements ChatTemplate {
     private final String name;
     private final String source;
     private final Map<String, String> specialTokens;
+    /** The parsed template, one per thread: parsing once saves most of a render's cost. */
+    private final ThreadLocal<Node> tree;
 
     /**
      * @param name          how the user named it (for messages)
@@ -60,8 +65,9 @@ final class JinjaChatTemplate implements ChatTemplate {
         if (source.indexOf(OPEN) >= 0 || source.indexOf(CLOSE) >= 0) {
             throw new IllegalArgumentException("chat template " + name + " contains U+FDD0/U+FDD1, which are reserved");
         }
+        this.tree = ThreadLocal.withInitial(() -> JINJAVA.newInterpreter().parse(this.source));
         // Jinjava reports syntax errors when rendering; try a plain conversation so a broken template fails now.
-        RenderResult probe = JINJAVA.renderForResult(source, context(List.of(ChatMessage.user("hello")), true, false));
+        RenderResult probe = JINJAVA.renderForResult(this.source, context(List.of(ChatMessage.user("hello")), true, false));
         for (TemplateError e : probe.getErrors()) {
             boolean broken = e.getSeverity() == TemplateError.ErrorType.FATAL
                     || e.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR;
@@ -102,14 +108,29 @@ final class JinjaChatTemplate implements ChatTemplate {
     }
 
     private String renderText(List<ChatMessage> messages, boolean addGenerationPrompt, boolean mark) {
-        RenderResult result = JINJAVA.renderForResult(source, context(messages, addGenerationPrompt, mark));
-        for (TemplateError e : result.getErrors()) {
+        // As Jinjava.renderForResult does, but on the parsed tree and over the global context without copying it
+        // (templates only read it; their own variables go to the render's context).
+        Context context = new Context(JINJAVA.getGlobalContext(), context(messages, addGenerationPrompt, mark),
+                JINJAVA.getGlobalConfig().getDisabled());
+        JinjavaInterpreter interpreter = new JinjavaInterpreter(JINJAVA, context, JINJAVA.getGlobalConfig());
+        String output;
+        List<TemplateError> errors;
+        JinjavaInterpreter.pushCurrent(interpreter);
+        try {
+            output = interpreter.render(tree.get());
+            errors = interpreter.getErrorsCopy();
+        } catch (InterpretException e) {
+            throw new IllegalArgumentException("chat template " + name + " failed: " + e.getMessage(), e);
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+        for (TemplateError e : errors) {
             if (e.getSeverity() != TemplateError.ErrorType.FATAL) continue;
             String raised = raisedMessage(e);
             if (raised != null) throw new PromptException("chat template " + name + " rejects the conversation: " + raised);
             throw new IllegalArgumentException("chat template " + name + " failed: " + describe(e));
         }
-        return result.getOutput();
+        return output;
     }
 
     private Map<String, Object> context(List<ChatMessage> messages, boolean addGenerationPrompt, boolean mark) {

@@ -63,6 +63,24 @@ class ModelChatTemplateTest {
     }
 
     @Test
+    void rendersTheSameFromManyThreads(@TempDir Path dir) throws Exception {
+        ChatTemplate t = ChatTemplates.resolve("model", modelDirWith(dir, template("llama-3.jinja")));
+        List<List<ChatMessage>> conversations = new java.util.ArrayList<>();
+        for (int i = 0; i < 64; i++) conversations.add(List.of(system("s" + i), user("question " + i + " ".repeat(i % 3))));
+        List<String> expected = conversations.stream().map(c -> t.render(c, true).text()).toList();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<String>> futures = new java.util.ArrayList<>();
+            for (int round = 0; round < 4; round++) {
+                for (List<ChatMessage> c : conversations) futures.add(pool.submit(() -> t.render(c, true).text()));
+            }
+            for (int i = 0; i < futures.size(); i++) assertEquals(expected.get(i % 64), futures.get(i).get());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void raiseExceptionBecomesPromptException(@TempDir Path dir) throws Exception {
         Path model = modelDirWith(dir, template("mistral-instruct.jinja"));
         ChatTemplate t = ChatTemplates.resolve("model", model);
