@@ -20,7 +20,7 @@ final class WorkerPool implements AutoCloseable {
     }
 
     /** Spins before parking: long enough to bridge the gap between two sections of one step. */
-    private static final int SPINS = 20_000;
+    private static final int SPINS = 2_000;
 
     private final int size;
     private final Thread[] threads;
