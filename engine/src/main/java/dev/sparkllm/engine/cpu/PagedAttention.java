@@ -1,5 +1,7 @@
 package dev.sparkllm.engine.cpu;
 
+import java.util.Arrays;
+
 /**
  * Causal grouped-query attention over the paged KV cache, for one query head and the tokens of one chunk.
  *
@@ -45,9 +47,7 @@ final class PagedAttention {
             float max = Float.NEGATIVE_INFINITY;
             for (int j = 0; j <= position; j++) {
                 int k = cache.slot(blockTable, j) + kvHeadOffset;
-                float dot = 0f;
-                for (int d = 0; d < headDim; d++) dot += q[qOffset + d] * keys[k + d];
-                float s = dot * scale;
+                float s = dot(q, qOffset, keys, k) * scale;
                 scores[j] = s;
                 if (s > max) max = s;
             }
@@ -62,12 +62,29 @@ final class PagedAttention {
             float inv = 1f / sum;
 
             // out = Σ_j weight_j · v_j, again in position order
-            java.util.Arrays.fill(out, qOffset, qOffset + headDim, 0f);
+            Arrays.fill(out, qOffset, qOffset + headDim, 0f);
             for (int j = 0; j <= position; j++) {
                 float w = scores[j] * inv;
                 int v = cache.slot(blockTable, j) + kvHeadOffset;
                 for (int d = 0; d < headDim; d++) out[qOffset + d] += w * values[v + d];
             }
         }
+    }
+
+    /**
+     * {@code q · k} over one head, in four interleaved partial sums added in a fixed order at the end: four
+     * independent chains run about four times faster than one, and the order never depends on the batch.
+     */
+    private float dot(float[] q, int qOffset, float[] k, int kOffset) {
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        int d = 0;
+        for (; d + 3 < headDim; d += 4) {
+            s0 += q[qOffset + d] * k[kOffset + d];
+            s1 += q[qOffset + d + 1] * k[kOffset + d + 1];
+            s2 += q[qOffset + d + 2] * k[kOffset + d + 2];
+            s3 += q[qOffset + d + 3] * k[kOffset + d + 3];
+        }
+        for (; d < headDim; d++) s0 += q[qOffset + d] * k[kOffset + d];
+        return (s0 + s1) + (s2 + s3);
     }
 }
