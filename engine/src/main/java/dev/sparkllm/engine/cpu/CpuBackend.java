@@ -86,7 +86,7 @@ public final class CpuBackend implements ModelBackend {
         chunks = input.chunks();
         int maxEnd = validate(chunks);
         rows = input.tokenCount();
-        buf.ensure(rows, maxEnd);
+        buf.ensure(rows, maxEnd, wantedLogitRows(chunks));
         layOutRows();
         forward();
         return collectLogits();
@@ -263,11 +263,7 @@ public final class CpuBackend implements ModelBackend {
         List<float[]> out = new ArrayList<>(chunks.size());
         int next = 0; // logit rows are in chunk order
         for (SequenceChunk chunk : chunks) {
-            int count = switch (chunk.logits()) {
-                case NONE -> 0;
-                case LAST -> 1;
-                case ALL -> chunk.tokenIds().length;
-            };
+            int count = logitRowCount(chunk);
             if (count == 0) {
                 out.add(null);
                 continue;
@@ -278,6 +274,21 @@ public final class CpuBackend implements ModelBackend {
             next += count;
         }
         return new StepOutput(out);
+    }
+
+    private static int wantedLogitRows(List<SequenceChunk> chunks) {
+        int n = 0;
+        for (SequenceChunk c : chunks) n += logitRowCount(c);
+        return n;
+    }
+
+    /** Rows of logits a chunk asks for: none, its last position, or all of them. */
+    private static int logitRowCount(SequenceChunk chunk) {
+        return switch (chunk.logits()) {
+            case NONE -> 0;
+            case LAST -> 1;
+            case ALL -> chunk.tokenIds().length;
+        };
     }
 
     /** Checks every chunk against the model and the cache; returns the longest sequence after the step. */

@@ -12,6 +12,7 @@ final class StepBuffers {
     private final int workers;
     int rowCapacity;
     int positionCapacity;
+    int logitRowCapacity;
 
     int[] tokens;          // [rows] token id of each row
     int[] positions;       // [rows] position of each row in its sequence
@@ -28,17 +29,20 @@ final class StepBuffers {
     float[] att;           // [rows, numHeads * headDim] attention output
     float[] gate;          // [rows, intermediate] gate projection, then silu(gate) * up
     float[] up;            // [rows, intermediate]
-    float[] logits;        // [rows, vocab] logits of the wanted rows
+    float[] logits;        // [logit rows, vocab] logits of the wanted rows only (a long prefill wants one)
     float[][] scores;      // [workers][positions] attention scores, one scratch per worker
 
     StepBuffers(LlamaConfig config, int workers) {
         this.config = config;
         this.workers = workers;
-        ensure(1, 1);
+        ensure(1, 1, 1);
     }
 
-    /** Grows the buffers to hold {@code rows} rows and sequences of {@code positions} positions. */
-    void ensure(int rows, int positions) {
+    /**
+     * Grows the buffers to hold {@code rows} rows, sequences of {@code positions} positions and
+     * {@code logitRows} rows of logits.
+     */
+    void ensure(int rows, int positions, int logitRows) {
         if (rows > rowCapacity) {
             int r = Math.max(rows, rowCapacity * 2);
             tokens = new int[r];
@@ -56,13 +60,17 @@ final class StepBuffers {
             att = new float[r * config.qDim()];
             gate = new float[r * config.intermediateSize()];
             up = new float[r * config.intermediateSize()];
-            logits = new float[r * config.vocabSize()];
             rowCapacity = r;
         }
         if (positions > positionCapacity) {
             int p = Math.max(positions, positionCapacity * 2);
             scores = new float[workers][p];
             positionCapacity = p;
+        }
+        if (logitRows > logitRowCapacity) {
+            int l = Math.max(logitRows, logitRowCapacity * 2);
+            logits = new float[l * config.vocabSize()];
+            logitRowCapacity = l;
         }
     }
 }
