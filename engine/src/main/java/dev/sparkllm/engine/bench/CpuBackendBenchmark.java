@@ -25,9 +25,10 @@ import java.util.Random;
  * time N decode steps of one token per sequence. Prints a table and JSON.
  *
  * <pre>
- * java -cp engine/target/classes:$(cat cp.txt) dev.sparkllm.engine.bench.CpuBackendBenchmark \
- *     --model examples/models/kjv-tiny-gptq-4bit-128g-actorder --threads 2 --batch 1,32 --prompt 32 --steps 128
+ * mvn -q -o -pl engine compile exec:java -Dexec.mainClass=dev.sparkllm.engine.bench.CpuBackendBenchmark \
+ *     -Dexec.args="--model examples/models/kjv-tiny-gptq-4bit-128g-actorder --threads 2 --batch 1,32 --prompt 32 --steps 128"
  * </pre>
+ * On a machine shared with other work, read the {@code cpu ms/step} column beside the wall-clock ones.
  */
 public final class CpuBackendBenchmark {
 
