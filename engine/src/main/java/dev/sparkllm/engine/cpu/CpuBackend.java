@@ -10,7 +10,6 @@ import dev.sparkllm.engine.model.LlamaWeights;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The pure-Java backend: the Llama forward pass over a batch of sequence chunks with a paged KV cache.
@@ -42,7 +41,6 @@ public final class CpuBackend implements ModelBackend {
     private int logitRows;
     private LlamaWeights.Layer layer;
     private int layerIndex;
-    private final AtomicInteger nextAttentionItem = new AtomicInteger();
     private final WorkerPool.Section qkvSection = this::qkvPart;
     private final WorkerPool.Section attentionSection = this::attentionPart;
     private final WorkerPool.Section outputSection = this::outputPart;
@@ -127,7 +125,7 @@ public final class CpuBackend implements ModelBackend {
             rmsNorm(buf.x, layer.attnNorm(), buf.xb, rows);
 
             // q, k, v projections of all rows
-            pool.run(qkvSection);
+            pool.run(pool.piecesFor(config.qDim() + 2 * config.kvDim(), COLUMN_ALIGN), qkvSection);
 
             // rotary embedding of queries and keys, then the new keys and values into their cache slots
             for (int r = 0; r < rows; r++) {
@@ -137,20 +135,19 @@ public final class CpuBackend implements ModelBackend {
             storeKeysAndValues();
 
             // causal attention of every query head over its sequence's cached positions
-            nextAttentionItem.set(0);
-            pool.run(attentionSection);
+            pool.run(chunks.size() * config.numHeads(), attentionSection);
 
             // output projection and residual: x += att · Woᵀ
-            pool.run(outputSection);
+            pool.run(pool.piecesFor(config.hiddenSize(), COLUMN_ALIGN), outputSection);
 
             // MLP input: xb = RMSNorm(x) * mlpNorm
             rmsNorm(buf.x, layer.mlpNorm(), buf.xb, rows);
 
             // SwiGLU: h = silu(xb · Wgateᵀ) * (xb · Wupᵀ)
-            pool.run(gateUpSection);
+            pool.run(pool.piecesFor(config.intermediateSize(), COLUMN_ALIGN), gateUpSection);
 
             // down projection and residual: x += h · Wdownᵀ
-            pool.run(downSection);
+            pool.run(pool.piecesFor(config.hiddenSize(), COLUMN_ALIGN), downSection);
         }
 
         // final RMSNorm of the rows whose logits are wanted, gathered into consecutive rows
@@ -160,7 +157,7 @@ public final class CpuBackend implements ModelBackend {
         rmsNorm(buf.xb, weights.finalNorm(), buf.xb, logitRows);
 
         // lm_head: logits = xb · Wlmᵀ
-        if (logitRows > 0) pool.run(lmHeadSection);
+        if (logitRows > 0) pool.run(pool.piecesFor(config.vocabSize(), COLUMN_ALIGN), lmHeadSection);
     }
 
     private void storeKeysAndValues() {
@@ -175,33 +172,43 @@ public final class CpuBackend implements ModelBackend {
         }
     }
 
-    private void qkvPart(int worker, int workers) {
-        project(layer.wq(), buf.xb, buf.q, worker, workers);
-        project(layer.wk(), buf.xb, buf.k, worker, workers);
-        project(layer.wv(), buf.xb, buf.v, worker, workers);
+    /** A piece of the q, k and v projections, cut from their output columns taken end to end. */
+    private void qkvPart(int piece, int pieces, int worker) {
+        int qDim = config.qDim();
+        int kvDim = config.kvDim();
+        int start = WorkerPool.partStart(qDim + 2 * kvDim, piece, pieces, COLUMN_ALIGN);
+        int end = WorkerPool.partEnd(qDim + 2 * kvDim, piece, pieces, COLUMN_ALIGN);
+        projectRange(layer.wq(), buf.q, start, end, 0);
+        projectRange(layer.wk(), buf.k, start, end, qDim);
+        projectRange(layer.wv(), buf.v, start, end, qDim + kvDim);
     }
 
-    private void attentionPart(int worker, int workers) {
-        int heads = config.numHeads();
-        int items = chunks.size() * heads;
-        for (int item = nextAttentionItem.getAndIncrement(); item < items; item = nextAttentionItem.getAndIncrement()) {
-            SequenceChunk chunk = chunks.get(item / heads);
-            attention.attend(layerIndex, buf.q, buf.att, buf.chunkFirstRow[item / heads], chunk.tokenIds().length,
-                    chunk.startPosition(), chunk.blockTable(), item % heads, buf.scores[worker]);
-        }
+    /** The part of {@code [start, end)} that falls in {@code w}'s columns, which begin at {@code offset}. */
+    private void projectRange(Linear w, float[] y, int start, int end, int offset) {
+        int from = Math.max(start - offset, 0);
+        int to = Math.min(end - offset, w.outFeatures());
+        if (from < to) w.forward(buf.xb, rows, y, from, to);
     }
 
-    private void outputPart(int worker, int workers) {
-        projectAndAdd(layer.wo(), buf.att, worker, workers);
+    /** One (chunk, query head) of attention. */
+    private void attentionPart(int piece, int pieces, int worker) {
+        int c = piece / config.numHeads();
+        SequenceChunk chunk = chunks.get(c);
+        attention.attend(layerIndex, buf.q, buf.att, buf.chunkFirstRow[c], chunk.tokenIds().length,
+                chunk.startPosition(), chunk.blockTable(), piece % config.numHeads(), buf.scores[worker]);
     }
 
-    private void gateUpPart(int worker, int workers) {
-        Linear gate = layer.gate();
-        int n = gate.outFeatures();
-        int start = WorkerPool.partStart(n, worker, workers, COLUMN_ALIGN);
-        int end = WorkerPool.partEnd(n, worker, workers, COLUMN_ALIGN);
+    private void outputPart(int piece, int pieces, int worker) {
+        projectAndAdd(layer.wo(), buf.att, piece, pieces);
+    }
+
+    /** A piece of the SwiGLU columns: gate and up for the same columns, then silu(gate) * up in place. */
+    private void gateUpPart(int piece, int pieces, int worker) {
+        int n = config.intermediateSize();
+        int start = WorkerPool.partStart(n, piece, pieces, COLUMN_ALIGN);
+        int end = WorkerPool.partEnd(n, piece, pieces, COLUMN_ALIGN);
         if (start >= end) return;
-        gate.forward(buf.xb, rows, buf.gate, start, end);
+        layer.gate().forward(buf.xb, rows, buf.gate, start, end);
         layer.up().forward(buf.xb, rows, buf.up, start, end);
         for (int r = 0; r < rows; r++) {
             for (int i = r * n + start; i < r * n + end; i++) {
@@ -211,31 +218,23 @@ public final class CpuBackend implements ModelBackend {
         }
     }
 
-    private void downPart(int worker, int workers) {
-        projectAndAdd(layer.down(), buf.gate, worker, workers);
+    private void downPart(int piece, int pieces, int worker) {
+        projectAndAdd(layer.down(), buf.gate, piece, pieces);
     }
 
-    private void lmHeadPart(int worker, int workers) {
+    private void lmHeadPart(int piece, int pieces, int worker) {
         Linear lm = weights.lmHead();
         int n = lm.outFeatures();
-        int start = WorkerPool.partStart(n, worker, workers, COLUMN_ALIGN);
-        int end = WorkerPool.partEnd(n, worker, workers, COLUMN_ALIGN);
+        int start = WorkerPool.partStart(n, piece, pieces, COLUMN_ALIGN);
+        int end = WorkerPool.partEnd(n, piece, pieces, COLUMN_ALIGN);
         if (start < end) lm.forward(buf.xb, logitRows, buf.logits, start, end);
     }
 
-    /** This worker's share of the output columns of {@code y = x · Wᵀ} over all rows. */
-    private void project(Linear w, float[] x, float[] y, int worker, int workers) {
+    /** {@code x += in · Wᵀ} for one piece of the hidden columns (the residual connection). */
+    private void projectAndAdd(Linear w, float[] in, int piece, int pieces) {
         int n = w.outFeatures();
-        int start = WorkerPool.partStart(n, worker, workers, COLUMN_ALIGN);
-        int end = WorkerPool.partEnd(n, worker, workers, COLUMN_ALIGN);
-        if (start < end) w.forward(x, rows, y, start, end);
-    }
-
-    /** {@code x += in · Wᵀ} for this worker's share of the hidden columns (the residual connection). */
-    private void projectAndAdd(Linear w, float[] in, int worker, int workers) {
-        int n = w.outFeatures();
-        int start = WorkerPool.partStart(n, worker, workers, COLUMN_ALIGN);
-        int end = WorkerPool.partEnd(n, worker, workers, COLUMN_ALIGN);
+        int start = WorkerPool.partStart(n, piece, pieces, COLUMN_ALIGN);
+        int end = WorkerPool.partEnd(n, piece, pieces, COLUMN_ALIGN);
         if (start >= end) return;
         w.forward(in, rows, buf.out, start, end);
         for (int r = 0; r < rows; r++) {

@@ -10,22 +10,27 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class WorkerPoolTest {
 
     @Test
-    void everyWorkerRunsEverySectionOnce() {
+    void everyPieceRunsExactlyOnce() {
         try (WorkerPool pool = new WorkerPool(3)) {
-            AtomicIntegerArray runs = new AtomicIntegerArray(3);
-            for (int i = 0; i < 200; i++) pool.run((worker, workers) -> runs.incrementAndGet(worker));
-            for (int w = 0; w < 3; w++) assertEquals(200, runs.get(w), "worker " + w);
+            for (int pieces : new int[] {1, 2, 3, 7, 64}) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(pieces);
+                for (int i = 0; i < 100; i++) pool.run(pieces, (piece, n, worker) -> {
+                    assertEquals(pieces, n);
+                    runs.incrementAndGet(piece);
+                });
+                for (int p = 0; p < pieces; p++) assertEquals(100, runs.get(p), "piece " + p + " of " + pieces);
+            }
         }
     }
 
     @Test
-    void aFailureInAWorkerReachesTheCaller() {
+    void aFailureInAPieceReachesTheCaller() {
         try (WorkerPool pool = new WorkerPool(2)) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run((worker, workers) -> {
-                if (worker == 1) throw new IllegalStateException("boom in worker 1");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run(8, (piece, n, worker) -> {
+                if (piece == 5) throw new IllegalStateException("boom in piece 5");
             }));
-            assertEquals("boom in worker 1", e.getMessage());
-            pool.run((worker, workers) -> { }); // still usable afterwards
+            assertEquals("boom in piece 5", e.getMessage());
+            pool.run(8, (piece, n, worker) -> { }); // still usable afterwards
         }
     }
 
