@@ -79,6 +79,14 @@ public final class CpuBackend implements ModelBackend {
     /** Bytes of the KV cache. */
     public long kvCacheBytes() { return cache.bytes(); }
 
+    /**
+     * Bytes one KV block takes over all layers (keys and values, float32), for sizing {@code kvBlockCount}
+     * from a memory budget: {@code numLayers × 2 × kvBlockSize × kvDim × 4}.
+     */
+    public static long kvBytesPerBlock(LlamaConfig config, int kvBlockSize) {
+        return (long) config.numLayers() * 2 * kvBlockSize * config.kvDim() * Float.BYTES;
+    }
+
     @Override
     public StepOutput execute(StepInput input) {
         chunks = input.chunks();

@@ -62,6 +62,7 @@ class CpuBackendValidationTest {
             assertEquals("cpu (2 threads)", backend.describe());
             // 2 layers x (K and V) x 16 blocks x 4 positions x kvDim 32 floats x 4 bytes
             assertEquals(2L * 2 * 16 * 4 * 32 * 4, backend.kvCacheBytes());
+            assertEquals(backend.kvCacheBytes(), 16 * CpuBackend.kvBytesPerBlock(weights.config(), 4));
         }
     }
 }
