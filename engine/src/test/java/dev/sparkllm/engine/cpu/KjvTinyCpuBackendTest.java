@@ -8,19 +8,22 @@ import dev.sparkllm.engine.backend.StepInput.SequenceChunk;
 import dev.sparkllm.engine.checkpoint.ModelDirectory;
 import dev.sparkllm.engine.model.LlamaWeights;
 import dev.sparkllm.engine.testing.TestModels;
+import dev.sparkllm.engine.tokenizer.Tokenizer;
+import dev.sparkllm.engine.tokenizer.TokenizerLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.Random;
+import java.util.Set;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,14 +32,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The real kjv-tiny checkpoints through CpuBackend: the greedy continuation of "In the beginning God created"
  * reads as English, and every step of Hugging Face's greedy generations ({@code reference/hf_kjv_tiny.json},
  * float32 transformers on a GPU, GPTQ dequantised in torch) is reproduced: same argmax, log-probability within
- * {@value #LOGPROB_TOLERANCE}. The prompt ids come from the reference file, so no tokenizer is involved.
+ * {@value #LOGPROB_TOLERANCE}. The HF comparison feeds the reference file's prompt ids; the English check encodes
+ * and decodes with our tokenizer (and checks its prompt ids against HF's).
  */
 class KjvTinyCpuBackendTest {
 
     private static final double LOGPROB_TOLERANCE = 2e-4;
     /** HF steps whose top-1/top-2 margin is below this are too close to call across float implementations. */
     private static final double MIN_MARGIN = 1e-3;
-    private static final int EOS = 2;
 
     static List<String> variants() {
         return TestModels.KJV_TINY_VARIANTS;
@@ -88,17 +91,17 @@ class KjvTinyCpuBackendTest {
     void bundledModelLogitsDoNotDependOnTheBatchOrChunking() {
         // the GPTQ and dense linears of a real checkpoint keep row independence too (bit for bit)
         LlamaWeights weights = load(TestModels.bundledModel());
-        int[] tokens = CpuBackendReferenceTest.randomTokens(new java.util.Random(3), 30, 1024);
+        int[] tokens = CpuBackendReferenceTest.randomTokens(new Random(3), 30, 1024);
         List<float[]> alone;
         try (CpuBackend backend = new CpuBackend(weights, 4, 64, 2)) {
             alone = TestSequence.runAlone(backend, new TestSequence(0, tokens, 24, 24,
                     TestSequence.identityBlocks(8), Logits.ALL));
         }
         try (CpuBackend backend = new CpuBackend(weights, 4, 64, 2)) {
-            List<TestSequence> batch = new java.util.ArrayList<>();
+            List<TestSequence> batch = new ArrayList<>();
             batch.add(new TestSequence(0, tokens, 24, 5, new int[] {63, 9, 60, 5, 2, 55, 61, 8}, Logits.ALL));
             for (int s = 1; s < 5; s++) {
-                int[] other = CpuBackendReferenceTest.randomTokens(new java.util.Random(10 + s), 6 + 5 * s, 1024);
+                int[] other = CpuBackendReferenceTest.randomTokens(new Random(10 + s), 6 + 5 * s, 1024);
                 int[] blocks = new int[8];
                 for (int b = 0; b < 8; b++) blocks[b] = 10 + 8 * (s - 1) + b; // disjoint from the target's blocks
                 batch.add(new TestSequence(s, other, 3 * s, s, blocks, Logits.LAST));
@@ -110,64 +113,49 @@ class KjvTinyCpuBackendTest {
                 for (int i = 0; i < running.size(); i++) running.get(i).accept(chunks.get(i), out.get(i), 1024);
             }
             for (int p = 0; p < tokens.length; p++) {
-                assertTrue(java.util.Arrays.equals(alone.get(p), batch.get(0).logits.get(p)),
+                assertTrue(Arrays.equals(alone.get(p), batch.get(0).logits.get(p)),
                         "position " + p + ": logits in a batch differ from the sequence alone");
             }
         }
     }
 
     private static void assertEnglishContinuation(Path dir) throws IOException {
+        String promptText = "In the beginning God created";
+        Tokenizer tokenizer = TokenizerLoader.load(dir);
+        int[] prompt = tokenizer.encode(promptText, true);
         JsonNode first = reference().path("models").path("main").path("generations").get(0);
-        assertEquals("In the beginning God created", first.path("prompt").asText());
-        int[] prompt = ints(first.path("prompt_ids"));
-        StringBuilder text = new StringBuilder();
-        Map<Integer, String> pieces = vocabulary(dir);
+        assertEquals(promptText, first.path("prompt").asText());
+        assertArrayEquals(ints(first.path("prompt_ids")), prompt, "prompt ids differ from Hugging Face's");
+        int[] generated = new int[24];
+        int count = 0;
         try (CpuBackend backend = new CpuBackend(load(dir), 16, 8, 2)) {
             int[] blocks = TestSequence.identityBlocks(8);
             float[] logits = backend.execute(new StepInput(List.of(
                     new SequenceChunk(1, prompt, 0, blocks, Logits.LAST)))).logits().get(0);
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            for (int s = 0; s < 24; s++) {
+            while (count < generated.length) {
                 int token = argmax(logits);
-                if (token == EOS) break;
-                appendPiece(pieces.get(token), bytes);
+                if (token == tokenizer.eosId()) break;
+                generated[count] = token;
                 logits = backend.execute(new StepInput(List.of(new SequenceChunk(1, new int[] {token},
-                        prompt.length + s, blocks, Logits.LAST)))).logits().get(0);
+                        prompt.length + count, blocks, Logits.LAST)))).logits().get(0);
+                count++;
             }
-            text.append(bytes.toString(StandardCharsets.UTF_8));
         }
-        String t = text.toString().trim();
+        String t = tokenizer.decode(Arrays.copyOf(generated, count), true).trim();
         long plain = t.chars().filter(c -> Character.isLetter(c) || c == ' ' || ",.;:'!?".indexOf(c) >= 0).count();
         String[] words = t.split("\\s+");
         assertTrue(words.length >= 3, dir + ": continuation too short to be English: \"" + t + "\"");
         assertTrue(plain >= 0.95 * t.length(), dir + ": continuation is not plain English text: \"" + t + "\"");
-        long known = java.util.Arrays.stream(words).map(w -> w.replaceAll("[^A-Za-z]", "").toLowerCase())
+        long known = Arrays.stream(words).map(w -> w.replaceAll("[^A-Za-z]", "").toLowerCase())
                 .filter(COMMON_WORDS::contains).count();
         assertTrue(known >= 1, dir + ": no common English word in \"" + t + "\"");
-        System.out.println(dir.getFileName() + ": In the beginning God created" + " -> " + t);
+        System.out.println(dir.getFileName() + ": " + promptText + " -> " + t);
     }
 
-    private static final java.util.Set<String> COMMON_WORDS = java.util.Set.of("the", "and", "of", "to", "that",
+    private static final Set<String> COMMON_WORDS = Set.of("the", "and", "of", "to", "that",
             "in", "he", "unto", "i", "his", "a", "for", "they", "be", "is", "them", "with", "not", "all", "him",
             "shall", "it", "thou", "thy", "was", "which", "my", "lord", "god", "me", "said", "were", "ye", "their",
             "have", "heaven", "earth", "made", "upon", "from", "as", "by", "man", "men", "day", "even", "so");
-
-    /** Appends a SentencePiece-style piece: "▁" is a space, {@code <0xNN>} a raw byte. */
-    private static void appendPiece(String piece, ByteArrayOutputStream out) {
-        assertNotNull(piece, "token outside the vocabulary");
-        if (piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">")) {
-            out.write(Integer.parseInt(piece.substring(3, 5), 16));
-        } else {
-            out.writeBytes(piece.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8));
-        }
-    }
-
-    private static Map<Integer, String> vocabulary(Path dir) throws IOException {
-        JsonNode vocab = new ObjectMapper().readTree(dir.resolve("tokenizer.json").toFile()).path("model").path("vocab");
-        Map<Integer, String> byId = new HashMap<>();
-        for (Map.Entry<String, JsonNode> e : vocab.properties()) byId.put(e.getValue().asInt(), e.getKey());
-        return byId;
-    }
 
     private static LlamaWeights load(Path dir) {
         try (ModelDirectory model = ModelDirectory.open(dir)) {
