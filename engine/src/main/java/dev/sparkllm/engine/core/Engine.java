@@ -57,6 +57,9 @@ public final class Engine implements GenerationEngine {
     private final Thread thread;
     private final AtomicLong nextSequenceId = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
+    // Results of sequences that ended in this iteration, completed after the metrics are published so that a
+    // caller woken by its result sees metrics that already account for it.
+    private final List<Runnable> completions = new ArrayList<>();
     private volatile State state = State.RUNNING;
     private volatile Throwable failure;
     private volatile EngineMetrics snapshot;
@@ -168,21 +171,24 @@ public final class Engine implements GenerationEngine {
         try {
             while (state == State.RUNNING) {
                 applyCancellations();
-                if (!scheduler.hasWork()) {
+                if (scheduler.hasWork()) step();
+                publishMetrics();
+                deliverResults();
+                if (!scheduler.hasWork() && state == State.RUNNING) {
                     LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(50));
-                    continue;
                 }
-                step();
             }
             endAll(null);
+            publishMetrics();
+            deliverResults();
             state = State.CLOSED;
         } catch (Throwable t) {
             failure = t;
             state = State.FAILED;
             endAll(new EngineFailedException("engine on " + backend.describe() + " failed at step " + (steps + 1)
                     + ": " + t + "; the pending requests were not completed, retry them on a healthy engine", t));
-        } finally {
             publishMetrics();
+            deliverResults();
         }
     }
 
@@ -213,7 +219,6 @@ public final class Engine implements GenerationEngine {
         occupancySum += (double) seqs.size() / options.maxBatchSequences();
         prefillTokens += step.prefillTokens();
         busyNanos += System.nanoTime() - start;
-        publishMetrics();
     }
 
     private void applyCancellations() {
@@ -232,8 +237,14 @@ public final class Engine implements GenerationEngine {
     private void finish(Sequence s, FinishReason reason, String error) {
         scheduler.remove(s);
         finished++;
-        s.result.complete(new GenerationResult(s.requestId(), s.stop.text(), s.outputTokens(), s.prompt, reason,
-                s.logprobs == null ? null : List.copyOf(s.logprobs), error));
+        GenerationResult r = new GenerationResult(s.requestId(), s.stop.text(), s.outputTokens(), s.prompt, reason,
+                s.logprobs == null ? null : List.copyOf(s.logprobs), error);
+        completions.add(() -> s.result.complete(r));
+    }
+
+    private void deliverResults() {
+        for (Runnable r : completions) r.run();
+        completions.clear();
     }
 
     /** Ends every sequence the engine still has: CANCELLED on close, exceptionally on failure. */
