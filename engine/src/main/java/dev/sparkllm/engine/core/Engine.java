@@ -93,7 +93,7 @@ public final class Engine implements GenerationEngine {
         this.kv = new PagedKvCache(backend.kvBlockCount(), backend.kvBlockSize(), options.prefixCaching());
         this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
         this.scheduler = new Scheduler(options, kv, queue, s -> finish(s, FinishReason.CANCELLED, null));
-        this.sampling = new TokenSampling(config.vocabSize(), eosIds, this::finish);
+        this.sampling = new TokenSampling(config.vocabSize(), eosIds, options.samplingThreads(), this::finish);
         publishMetrics();
         this.thread = new Thread(this::loop, "sparkllm-engine");
         thread.setDaemon(true);
@@ -163,6 +163,7 @@ public final class Engine implements GenerationEngine {
                 }
             }
             if (interrupted) Thread.currentThread().interrupt();
+            sampling.close();
             backend.close();
         }
     }
@@ -207,16 +208,10 @@ public final class Engine implements GenerationEngine {
                     + " logits entries for " + step.sequences().size() + " chunks");
         }
         scheduler.markComputed(step);
-        List<Sequence> seqs = step.sequences();
-        for (int i = 0; i < seqs.size(); i++) {
-            float[] logits = out.logits().get(i);
-            if (logits != null && seqs.get(i).status == Sequence.Status.RUNNING) {
-                sampling.advance(seqs.get(i), logits, contextLength);
-                decodeTokens++;
-            }
-        }
+        for (float[] logits : out.logits()) if (logits != null) decodeTokens++;
+        sampling.advance(step.sequences(), out.logits(), contextLength);
         steps++;
-        occupancySum += (double) seqs.size() / options.maxBatchSequences();
+        occupancySum += (double) step.sequences().size() / options.maxBatchSequences();
         prefillTokens += step.prefillTokens();
         busyNanos += System.nanoTime() - start;
     }

@@ -14,6 +14,8 @@ package dev.sparkllm.engine.core;
  * @param prefixCaching      share the KV blocks of common prompt prefixes between sequences; default on
  * @param contextLength      most tokens per sequence (prompt plus generation); 0 means the model's
  *                           {@code max_position_embeddings}; default 0
+ * @param samplingThreads    threads that choose tokens from a large batch's logits (results do not depend on
+ *                           it); 0 means half the machine's cores, 1 to 8; default 0
  */
 public record EngineOptions(
         int maxBatchSequences,
@@ -21,7 +23,8 @@ public record EngineOptions(
         int prefillChunkTokens,
         int queueCapacity,
         boolean prefixCaching,
-        int contextLength) {
+        int contextLength,
+        int samplingThreads) {
 
     public EngineOptions {
         if (maxBatchSequences < 1) throw new IllegalArgumentException("maxBatchSequences must be at least 1, got " + maxBatchSequences);
@@ -32,34 +35,46 @@ public record EngineOptions(
         if (prefillChunkTokens < 1) throw new IllegalArgumentException("prefillChunkTokens must be at least 1, got " + prefillChunkTokens);
         if (queueCapacity < 1) throw new IllegalArgumentException("queueCapacity must be at least 1, got " + queueCapacity);
         if (contextLength < 0) throw new IllegalArgumentException("contextLength must be 0 (the model's) or positive, got " + contextLength);
+        if (samplingThreads < 0) throw new IllegalArgumentException("samplingThreads must be 0 (automatic) or positive, got " + samplingThreads);
+        if (samplingThreads == 0) samplingThreads = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors() / 2));
+    }
+
+    /** Options with the given batching limits and the defaults for the rest. */
+    public EngineOptions(int maxBatchSequences, int maxStepTokens, int prefillChunkTokens, int queueCapacity,
+                         boolean prefixCaching, int contextLength) {
+        this(maxBatchSequences, maxStepTokens, prefillChunkTokens, queueCapacity, prefixCaching, contextLength, 0);
     }
 
     /** The defaults listed above. */
     public static EngineOptions defaults() {
-        return new EngineOptions(256, 2048, 512, 1024, true, 0);
+        return new EngineOptions(256, 2048, 512, 1024, true, 0, 0);
     }
 
     public EngineOptions withMaxBatchSequences(int n) {
-        return new EngineOptions(n, Math.max(maxStepTokens, n), prefillChunkTokens, queueCapacity, prefixCaching, contextLength);
+        return new EngineOptions(n, Math.max(maxStepTokens, n), prefillChunkTokens, queueCapacity, prefixCaching, contextLength, samplingThreads);
     }
 
     public EngineOptions withMaxStepTokens(int n) {
-        return new EngineOptions(maxBatchSequences, n, prefillChunkTokens, queueCapacity, prefixCaching, contextLength);
+        return new EngineOptions(maxBatchSequences, n, prefillChunkTokens, queueCapacity, prefixCaching, contextLength, samplingThreads);
     }
 
     public EngineOptions withPrefillChunkTokens(int n) {
-        return new EngineOptions(maxBatchSequences, maxStepTokens, n, queueCapacity, prefixCaching, contextLength);
+        return new EngineOptions(maxBatchSequences, maxStepTokens, n, queueCapacity, prefixCaching, contextLength, samplingThreads);
     }
 
     public EngineOptions withQueueCapacity(int n) {
-        return new EngineOptions(maxBatchSequences, maxStepTokens, prefillChunkTokens, n, prefixCaching, contextLength);
+        return new EngineOptions(maxBatchSequences, maxStepTokens, prefillChunkTokens, n, prefixCaching, contextLength, samplingThreads);
     }
 
     public EngineOptions withPrefixCaching(boolean on) {
-        return new EngineOptions(maxBatchSequences, maxStepTokens, prefillChunkTokens, queueCapacity, on, contextLength);
+        return new EngineOptions(maxBatchSequences, maxStepTokens, prefillChunkTokens, queueCapacity, on, contextLength, samplingThreads);
+    }
+
+    public EngineOptions withSamplingThreads(int n) {
+        return new EngineOptions(maxBatchSequences, maxStepTokens, prefillChunkTokens, queueCapacity, prefixCaching, contextLength, n);
     }
 
     public EngineOptions withContextLength(int n) {
-        return new EngineOptions(maxBatchSequences, maxStepTokens, prefillChunkTokens, queueCapacity, prefixCaching, n);
+        return new EngineOptions(maxBatchSequences, maxStepTokens, prefillChunkTokens, queueCapacity, prefixCaching, n, samplingThreads);
     }
 }

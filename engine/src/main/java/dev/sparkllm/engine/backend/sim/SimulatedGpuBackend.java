@@ -38,6 +38,7 @@ public final class SimulatedGpuBackend implements ModelBackend {
     private long steps;
     private long simulatedNanos;
     private long lateNanos;
+    private long lastPredictedNanos;
 
     /**
      * @param config     the model shape (vocabulary size, EOS id); {@link #llama2_70bConfig()} for the reference model
@@ -104,6 +105,7 @@ public final class SimulatedGpuBackend implements ModelBackend {
         waitUntil(start + target);
         long took = System.nanoTime() - start;
         steps++;
+        lastPredictedNanos = target;
         simulatedNanos += target;
         lateNanos += Math.max(0, took - target);
         return new StepOutput(out);
@@ -111,6 +113,9 @@ public final class SimulatedGpuBackend implements ModelBackend {
 
     /** Steps executed. */
     public long steps() { return steps; }
+
+    /** The predicted time of the last step. */
+    public long lastPredictedNanos() { return lastPredictedNanos; }
 
     /** Sum of the predicted step times. */
     public long simulatedNanos() { return simulatedNanos; }
