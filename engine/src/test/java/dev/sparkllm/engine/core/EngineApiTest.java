@@ -145,6 +145,7 @@ class EngineApiTest {
             List<Integer> seen = new ArrayList<>();
             RequestHandle h = e.submit(request("c", 5, ignoreEos(50)), (id, t, d) -> {
                 seen.add(t);
+                while (self.get() == null) Thread.onSpinWait(); // submit has not returned the handle yet
                 if (seen.size() == 3) self.get().cancel();
             });
             self.set(h);
