@@ -28,19 +28,26 @@ final class TokenSampling implements AutoCloseable {
         void finish(Sequence s, FinishReason reason, String error);
     }
 
-    /** Below this many logits in a step, threads cost more than they save. */
-    private static final long PARALLEL_MIN_LOGITS = 1 << 20;
+    /** Below this many logits in a step (8 rows of Llama's 32000), threads cost more than they save. */
+    static final long PARALLEL_MIN_LOGITS = 1 << 18;
 
     private final Sampler sampler;
     private final int[] eosIds;
     private final Finisher finisher;
     private final ForkJoinPool pool; // null when sampling on the engine thread only
+    private final long parallelMinLogits;
 
     TokenSampling(int vocabSize, int[] eosIds, int threads, Finisher finisher) {
+        this(vocabSize, eosIds, threads, PARALLEL_MIN_LOGITS, finisher);
+    }
+
+    /** @param parallelMinLogits logits in a step from which choosing runs on several threads */
+    TokenSampling(int vocabSize, int[] eosIds, int threads, long parallelMinLogits, Finisher finisher) {
         this.sampler = new Sampler(vocabSize, eosIds);
         this.eosIds = eosIds.clone();
         this.finisher = finisher;
         this.pool = threads > 1 ? new ForkJoinPool(threads) : null;
+        this.parallelMinLogits = parallelMinLogits;
     }
 
     /**
@@ -51,7 +58,7 @@ final class TokenSampling implements AutoCloseable {
         Object[] choices = new Object[sequences.size()]; // Sampler.Choice, or the exception choosing threw
         long work = 0;
         for (float[] l : logits) if (l != null) work += l.length;
-        if (pool != null && work >= PARALLEL_MIN_LOGITS) {
+        if (pool != null && work >= parallelMinLogits) {
             pool.submit(() -> IntStream.range(0, choices.length).parallel()
                     .forEach(i -> choices[i] = choose(sequences.get(i), logits.get(i)))).join();
         } else {
