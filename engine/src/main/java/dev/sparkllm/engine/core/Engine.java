@@ -63,6 +63,7 @@ public final class Engine implements GenerationEngine {
     private volatile State state = State.RUNNING;
     private volatile Throwable failure;
     private volatile EngineMetrics snapshot;
+    private volatile long snapshotPreemptions;
     // Counters, written by the engine thread only.
     private long steps;
     private double occupancySum;
@@ -121,13 +122,20 @@ public final class Engine implements GenerationEngine {
         SamplingParams params = request.sampling().seed() != null ? request.sampling()
                 : request.sampling().withSeed(ThreadLocalRandom.current().nextLong());
         String problem = problemWith(request, params);
+        StopConditions stop = null;
+        if (problem == null) {
+            try {
+                stop = new StopConditions(params, tokenizer, eosIds);
+            } catch (IllegalArgumentException e) {
+                problem = "invalid sampling parameters: " + e.getMessage();
+            }
+        }
         if (problem != null) {
             rejected.incrementAndGet();
             return new SequenceHandle(request.id(), new GenerationResult(request.id(), "", new int[0],
                     request.promptTokenIds().clone(), FinishReason.ERROR, null, problem));
         }
-        Sequence s = new Sequence(nextSequenceId.getAndIncrement(), request, params, params.seed(),
-                new StopConditions(params, tokenizer, eosIds), listener);
+        Sequence s = new Sequence(nextSequenceId.getAndIncrement(), request, params, params.seed(), stop, listener);
         while (!queue.offer(s, 20, TimeUnit.MILLISECONDS)) requireRunning(); // back-pressure: wait for room
         if (state != State.RUNNING && queue.remove(s)) requireRunning();    // lost a race with close or failure
         LockSupport.unpark(thread);
@@ -144,8 +152,6 @@ public final class Engine implements GenerationEngine {
 
     /** Sequences preempted since start (a counter; the metrics' preempted figure is a gauge). */
     public long preemptions() { return snapshotPreemptions; }
-
-    private volatile long snapshotPreemptions;
 
     @Override
     public void close() {
