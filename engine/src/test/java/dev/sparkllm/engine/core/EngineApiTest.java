@@ -159,11 +159,13 @@ class EngineApiTest {
     @Test
     void backendFailureFailsEveryPendingRequestAndLaterSubmits() throws Exception {
         TinyAttentionBackend backend = new TinyAttentionBackend(VOCAB, 16, 256, 0);
-        Engine e = new Engine(backend, new WordTokenizer(VOCAB), EngineOptions.defaults().withMaxBatchSequences(2));
+        GatedBackend gate = new GatedBackend(backend);
+        Engine e = new Engine(gate, new WordTokenizer(VOCAB), EngineOptions.defaults().withMaxBatchSequences(2));
         List<RequestHandle> handles = new ArrayList<>();
         RuntimeException deviceError = new RuntimeException("simulated device error");
         handles.add(e.submit(request("a", 5, ignoreEos(50)), (id, t, d) -> backend.failNextStep = deviceError));
         for (int i = 0; i < 5; i++) handles.add(e.submit(request("q" + i, 5, ignoreEos(50)), null));
+        gate.open(); // the first token's listener makes the next step fail, with requests running and queued
         for (RequestHandle h : handles) {
             ExecutionException ex = assertThrows(ExecutionException.class, () -> h.result().get());
             assertInstanceOf(EngineFailedException.class, ex.getCause());
