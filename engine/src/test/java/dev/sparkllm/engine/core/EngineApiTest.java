@@ -218,6 +218,7 @@ class EngineApiTest {
         gate.awaitWaitingStep();
         Thread closer = new Thread(e::close);
         closer.start();
+        while (closer.getState() != Thread.State.WAITING) Thread.onSpinWait(); // close() is joining the engine thread
         gate.open();
         closer.join();
         assertEquals(FinishReason.CANCELLED, running.await().finishReason());
