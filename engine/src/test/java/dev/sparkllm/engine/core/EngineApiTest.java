@@ -114,11 +114,13 @@ class EngineApiTest {
         GatedBackend gate = new GatedBackend(new TinyAttentionBackend(VOCAB, 4, 64, 0));
         EngineOptions options = EngineOptions.defaults().withMaxBatchSequences(2).withMaxStepTokens(64);
         try (Engine e = new Engine(gate, new WordTokenizer(VOCAB), options)) {
-            RequestHandle running = e.submit(request("run", 10, ignoreEos(40)), null);
+            java.util.concurrent.atomic.AtomicInteger runTokens = new java.util.concurrent.atomic.AtomicInteger();
+            RequestHandle running = e.submit(request("run", 10, ignoreEos(40)), (id, t, d) -> runTokens.incrementAndGet());
             RequestHandle other = e.submit(request("other", 10, ignoreEos(5)), null);
             RequestHandle queued = e.submit(request("queued", 10, ignoreEos(40)), null);
             gate.allow(3);
-            gate.awaitWaitingStep();
+            while (runTokens.get() < 3) Thread.onSpinWait();
+            gate.awaitWaitingStep(); // three steps done, the fourth waits at the gate
             assertTrue(e.metrics().kvBlocksUsed() > 0);
             assertEquals(1, e.metrics().queuedRequests());
             running.cancel();
