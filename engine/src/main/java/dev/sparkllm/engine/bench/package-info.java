@@ -1,0 +1,2 @@
+/** Benchmark mains (run by hand or by the benchmark harness, never by unit tests). */
+package dev.sparkllm.engine.bench;
