@@ -30,19 +30,20 @@ import java.util.Random;
  *
  * <pre>
  * java -cp engine/target/classes dev.sparkllm.engine.bench.SchedulerOverheadBenchmark \
- *     [--batch 256] [--requests 1536] [--prompt 512] [--output 256] [--chunk 512] [--step-tokens 2048] [--greedy true]
+ *     [--batch 256] [--requests 768] [--prompt 256] [--output 256] [--chunk 512] [--step-tokens 2048] [--greedy true]
  *     [--sampling-threads 0 (automatic)] [--vocab 32000 (smaller only to see the loop without the sampling cost)]
+ *     [--json FILE]
  * </pre>
  * The target is an overhead under 5 % of the simulated step time at 256 sequences. Two overhead figures: the
  * engine thread's CPU time (robust on a busy machine, but blind to sampling threads) and wall-clock time (the
- * real figure on an idle machine).
+ * real figure on an idle machine). Prints a table and a JSON line for the benchmark record.
  */
 public final class SchedulerOverheadBenchmark {
 
     public static void main(String[] args) throws Exception {
         int batch = intArg(args, "--batch", 256);
-        int requests = intArg(args, "--requests", 1536);
-        int prompt = intArg(args, "--prompt", 512);
+        int requests = intArg(args, "--requests", 768);
+        int prompt = intArg(args, "--prompt", 256);
         int output = intArg(args, "--output", 256);
         int chunk = intArg(args, "--chunk", 512);
         int stepTokens = intArg(args, "--step-tokens", 2048);
@@ -71,11 +72,20 @@ public final class SchedulerOverheadBenchmark {
                 handles.add(engine.submit(new GenerationRequest("b" + i, p, sp), null)); // blocks when the queue is full
             }
             for (RequestHandle h : handles) h.await();
-            report(clock, batch, engine);
+            String json = report(clock, batch, engine);
+            System.out.println(json);
+            String file = arg(args, "--json", null);
+            if (file != null) java.nio.file.Files.writeString(java.nio.file.Path.of(file), json + "\n");
         }
     }
 
-    private static void report(StepClock clock, int batch, Engine engine) {
+    /** Prints the table; returns the JSON line for the benchmark record. */
+    private static String report(StepClock clock, int batch, Engine engine) {
+        StringBuilder json = new StringBuilder(String.format(Locale.ROOT,
+                "{\"benchmark\":\"scheduler-overhead\",\"backend\":\"simulated llama-2-70b gptq-4bit h200\",\"batch\":%d,"
+                        + "\"vocab\":%d,\"sampling_threads\":%d,\"cores\":%d,\"steps\":%d",
+                batch, engine.config().vocabSize(), engine.options().samplingThreads(),
+                Runtime.getRuntime().availableProcessors(), clock.steps()));
         System.out.printf(Locale.ROOT, "engine: %s%n", engine.metrics());
         System.out.printf(Locale.ROOT, "options: %s; %d cores%n", engine.options(), Runtime.getRuntime().availableProcessors());
         System.out.printf(Locale.ROOT, "steps: %d; target: loop overhead < 5 %% of the simulated step at 256 sequences%n", clock.steps());
@@ -87,6 +97,12 @@ public final class SchedulerOverheadBenchmark {
                 continue;
             }
             double meanStep = mean(predicted);
+            String key = decodeOnly ? "decode" : "all";
+            json.append(String.format(Locale.ROOT, ",\"%s_steps\":%d,\"%s_step_ms\":%.3f,\"%s_overhead_cpu_ms\":%.3f,"
+                            + "\"%s_overhead_wall_ms\":%.3f,\"%s_overhead_wall_pct\":%.2f",
+                    key, predicted.length, key, meanStep / 1e6, key, mean(clock.measure(batch, decodeOnly, Measure.CPU)) / 1e6,
+                    key, mean(clock.measure(batch, decodeOnly, Measure.WALL)) / 1e6,
+                    key, 100 * mean(clock.measure(batch, decodeOnly, Measure.WALL)) / meanStep));
             System.out.printf(Locale.ROOT, "%s: %d measured%n", what, predicted.length);
             System.out.printf(Locale.ROOT, "  simulated (roofline) step: mean %.3f ms%n", meanStep / 1e6);
             for (Measure m : new Measure[]{Measure.CPU, Measure.WALL}) {
@@ -96,6 +112,7 @@ public final class SchedulerOverheadBenchmark {
                         gaps[(int) (gaps.length * 0.99)] / 1e6, gaps[gaps.length - 1] / 1e6, 100 * mean(gaps) / meanStep);
             }
         }
+        return json.append('}').toString();
     }
 
     enum Measure { WALL, CPU, PREDICTED }
