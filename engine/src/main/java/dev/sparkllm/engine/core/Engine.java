@@ -9,6 +9,7 @@ import dev.sparkllm.engine.api.GenerationResult;
 import dev.sparkllm.engine.api.RequestHandle;
 import dev.sparkllm.engine.api.TokenListener;
 import dev.sparkllm.engine.backend.ModelBackend;
+import dev.sparkllm.engine.backend.StepInput;
 import dev.sparkllm.engine.backend.StepOutput;
 import dev.sparkllm.engine.kv.PagedKvCache;
 import dev.sparkllm.engine.model.LlamaConfig;
@@ -209,10 +210,7 @@ public final class Engine implements GenerationEngine {
             return;
         }
         StepOutput out = backend.execute(step.input());
-        if (out.logits().size() != step.sequences().size()) {
-            throw new IllegalStateException("backend " + backend.describe() + " returned " + out.logits().size()
-                    + " logits entries for " + step.sequences().size() + " chunks");
-        }
+        checkOutput(step, out);
         scheduler.markComputed(step);
         for (float[] logits : out.logits()) if (logits != null) decodeTokens++;
         sampling.advance(step.sequences(), out.logits(), contextLength);
@@ -220,6 +218,23 @@ public final class Engine implements GenerationEngine {
         occupancySum += (double) step.sequences().size() / options.maxBatchSequences();
         prefillTokens += step.prefillTokens();
         busyNanos += System.nanoTime() - start;
+    }
+
+    /** A backend that breaks its contract fails the engine rather than one request. */
+    private void checkOutput(ScheduledStep step, StepOutput out) {
+        List<StepInput.SequenceChunk> chunks = step.input().chunks();
+        if (out.logits().size() != chunks.size()) {
+            throw new IllegalStateException("backend " + backend.describe() + " returned " + out.logits().size()
+                    + " logits entries for " + chunks.size() + " chunks");
+        }
+        for (int i = 0; i < chunks.size(); i++) {
+            float[] l = out.logits().get(i);
+            if (chunks.get(i).logits() == StepInput.Logits.LAST && (l == null || l.length < config.vocabSize())) {
+                throw new IllegalStateException("backend " + backend.describe() + " returned "
+                        + (l == null ? "no logits" : l.length + " logits") + " for chunk " + i + " (sequence "
+                        + chunks.get(i).sequenceId() + "), which asked for the last position's " + config.vocabSize());
+            }
+        }
     }
 
     private void applyCancellations() {

@@ -180,6 +180,30 @@ class EngineApiTest {
     }
 
     @Test
+    void backendThatBreaksItsContractFailsTheEngine() throws Exception {
+        TinyAttentionBackend inner = new TinyAttentionBackend(VOCAB, 16, 64, 0);
+        dev.sparkllm.engine.backend.ModelBackend noLogits = new dev.sparkllm.engine.backend.ModelBackend() {
+            @Override public dev.sparkllm.engine.model.LlamaConfig config() { return inner.config(); }
+            @Override public int kvBlockSize() { return inner.kvBlockSize(); }
+            @Override public int kvBlockCount() { return inner.kvBlockCount(); }
+            @Override public String describe() { return "backend returning no logits"; }
+            @Override public void close() { }
+
+            @Override
+            public dev.sparkllm.engine.backend.StepOutput execute(dev.sparkllm.engine.backend.StepInput input) {
+                List<float[]> none = new ArrayList<>();
+                for (int i = 0; i < input.chunks().size(); i++) none.add(null);
+                return new dev.sparkllm.engine.backend.StepOutput(none);
+            }
+        };
+        try (Engine e = new Engine(noLogits, new WordTokenizer(VOCAB), EngineOptions.defaults())) {
+            RequestHandle h = e.submit(request("x", 5, ignoreEos(5)), null);
+            EngineFailedException ex = assertThrows(EngineFailedException.class, h::await);
+            assertTrue(ex.getCause().getMessage().contains("no logits"), ex.getCause().getMessage());
+        }
+    }
+
+    @Test
     void fullQueueBlocksSubmitUntilThereIsRoom() throws Exception {
         GatedBackend gate = new GatedBackend(new TinyAttentionBackend(VOCAB, 16, 64, 0));
         EngineOptions options = EngineOptions.defaults().withMaxBatchSequences(1).withQueueCapacity(2);
