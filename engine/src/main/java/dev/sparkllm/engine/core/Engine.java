@@ -44,6 +44,8 @@ public final class Engine implements GenerationEngine {
 
     private enum State { RUNNING, CLOSING, CLOSED, FAILED }
 
+    private static final AtomicLong ENGINES = new AtomicLong(); // numbers engine threads (one engine per GPU)
+
     private final ModelBackend backend;
     private final Tokenizer tokenizer;
     private final EngineOptions options;
@@ -97,9 +99,14 @@ public final class Engine implements GenerationEngine {
         this.scheduler = new Scheduler(options, kv, queue, s -> finish(s, FinishReason.CANCELLED, null));
         this.sampling = new TokenSampling(config.vocabSize(), eosIds, options.samplingThreads(), this::finish);
         publishMetrics();
-        this.thread = new Thread(this::loop, "sparkllm-engine");
+        this.thread = new Thread(this::loop, "sparkllm-engine-" + ENGINES.incrementAndGet());
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /** An engine with {@link EngineOptions#defaults()}. */
+    public Engine(ModelBackend backend, Tokenizer tokenizer) {
+        this(backend, tokenizer, EngineOptions.defaults());
     }
 
     @Override
