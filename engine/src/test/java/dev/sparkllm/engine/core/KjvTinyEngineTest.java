@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The engine's reproducibility on the real model: the bundled kjv-tiny GPTQ model on the CPU backend, 64
  * prompts sampled greedily and with seeds. Run alone, then mixed into batches of 7, 64 and 256, with
  * different prefill chunk sizes, with and without prefix sharing, and with preemption forced by a small KV
- * pool: identical token ids every time.
+ * pool: identical token ids every time. And a shared system prompt is computed once with prefix sharing,
+ * with unchanged results.
  */
 class KjvTinyEngineTest {
 
@@ -75,6 +77,46 @@ class KjvTinyEngineTest {
         assertTrue(alone.stream().allMatch(r -> r.finishReason() != FinishReason.ERROR), "a request failed");
         assertTrue(alone.stream().anyMatch(r -> r.text().matches(".*\\b(the|and|of|unto)\\b.*")),
                 "kjv-tiny writes English: " + alone.get(0).text());
+    }
+
+    @Test
+    void sharedSystemPromptIsComputedOnceWithUnchangedResults() throws InterruptedException {
+        String system = "Thou art a scribe of the house of the LORD; answer in the words of the prophets, "
+                + "and let thy speech be plain and true. ";
+        List<GenerationRequest> rows = new ArrayList<>();
+        int promptTokens = 0;
+        for (int i = 0; i < 16; i++) {
+            int[] prompt = tokenizer.encode(system + OPENINGS[i], true);
+            promptTokens += prompt.length;
+            rows.add(new GenerationRequest("row" + i, prompt, SamplingParams.greedy(8)));
+        }
+        int common = rows.get(0).promptTokenIds().length;
+        for (GenerationRequest r : rows) common = Math.min(common, commonPrefix(rows.get(0).promptTokenIds(), r.promptTokenIds()));
+        int sharedPerRow = common / BLOCK * BLOCK;
+        assertTrue(sharedPerRow >= 2 * BLOCK, "the system prompt should span full KV blocks, shares " + common + " tokens");
+
+        List<GenerationResult> off;
+        long offPrefill;
+        try (Engine e = engine(EngineOptions.defaults().withPrefixCaching(false), 512)) {
+            off = new ArrayList<>(e.generate(rows.subList(0, 1)));
+            off.addAll(e.generate(rows.subList(1, rows.size())));
+            offPrefill = e.metrics().prefillTokens();
+        }
+        try (Engine e = engine(EngineOptions.defaults(), 512)) {
+            List<GenerationResult> on = new ArrayList<>(e.generate(rows.subList(0, 1)));
+            on.addAll(e.generate(rows.subList(1, rows.size())));
+            assertNull(TestRequests.firstDifference(off, on));
+            long hits = e.metrics().prefixCacheHitTokens();
+            assertEquals(promptTokens, offPrefill);
+            assertTrue(hits >= (long) (rows.size() - 1) * sharedPerRow, "prefix cache hits " + hits);
+            assertEquals(promptTokens - hits, e.metrics().prefillTokens());
+        }
+    }
+
+    private static int commonPrefix(int[] a, int[] b) {
+        int n = 0;
+        while (n < a.length && n < b.length && a[n] == b[n]) n++;
+        return n;
     }
 
     @ParameterizedTest(name = "batch {0}, step tokens {1}, chunk {2}, blocks {3}, prefix cache {4}")
