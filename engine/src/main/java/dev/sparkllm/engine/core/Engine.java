@@ -38,7 +38,9 @@ import java.util.concurrent.locks.LockSupport;
  * request that is itself wrong (too long for the context or for the KV pool, token ids outside the
  * vocabulary) completes with {@link FinishReason#ERROR} and a message, and the engine goes on.
  *
- * <p>The engine owns the backend: {@link #close()} closes it.
+ * <p>Results complete on the engine thread, after the step's metrics are published: work attached to a result
+ * future with the non-async {@code CompletableFuture} methods runs there too, so attach anything slow with the
+ * {@code ...Async} variants. The engine owns the backend: {@link #close()} closes it.
  */
 public final class Engine implements GenerationEngine {
 
