@@ -2,6 +2,8 @@ package dev.sparkllm.engine.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,12 +29,12 @@ final class TokenizerJson {
             "CodeLlamaTokenizer", "CodeLlamaTokenizerFast", "GemmaTokenizer", "GemmaTokenizerFast");
 
     /**
-     * Tokenizer classes that honour {@code "legacy": false}: transformers 5 builds them with no normaliser and a
-     * Metaspace pre-tokenizer whose prepend scheme is "first" when legacy is false, so the ▁ prefix goes only
-     * before the text at offset 0 of the input, not before every piece that follows a special token.
+     * Llama tokenizer classes, which transformers 5 rebuilds around tokenizer.json's vocabulary and merges
+     * (normaliser, pre-tokenizer and decoder replaced; see {@link #llamaSpacing}), mapped to whether their
+     * {@code "legacy"} setting counts: LlamaTokenizer reads it, CodeLlamaTokenizer ignores it.
      */
-    private static final Set<String> LEGACY_AWARE_CLASSES = Set.of("LlamaTokenizer", "LlamaTokenizerFast",
-            "CodeLlamaTokenizer", "CodeLlamaTokenizerFast");
+    private static final Map<String, Boolean> LLAMA_CLASSES = Map.of("LlamaTokenizer", true, "LlamaTokenizerFast", true,
+            "CodeLlamaTokenizer", false, "CodeLlamaTokenizerFast", false);
 
     /** Default tokenizer class (when tokenizer_config.json names none) of the model types we know. */
     private static final Map<String, String> DEFAULT_CLASSES = Map.of("llama", "LlamaTokenizerFast",
@@ -89,20 +91,47 @@ final class TokenizerJson {
         }
         Normalizer normalizer = Normalizer.fromJson(root.get("normalizer"));
         PreTokenizer preTokenizer = PreTokenizer.fromJson(root.get("pre_tokenizer"));
-        if (tokenizerClass != null && LEGACY_AWARE_CLASSES.contains(tokenizerClass) && isFalse(config.get("legacy"))) {
-            // transformers 5 replaces tokenizer.json's Prepend("▁") + Replace(" ", "▁") normaliser, which prefixes
-            // every piece between special tokens, by a Metaspace pre-tokenizer that prefixes only the piece at
-            // offset 0 (and only when it does not already start with a space). Its decoder (Replace, ByteFallback,
-            // Fuse, Strip one leading space) is the one Llama tokenizer.json files already declare, so decoding
-            // keeps tokenizer.json's decoder. Without "legacy": false we keep tokenizer.json as written.
+        Decoder decoder = Decoder.fromJson(root.get("decoder"));
+        if (tokenizerClass != null && LLAMA_CLASSES.containsKey(tokenizerClass)) {
+            Metaspace.PrependScheme scheme = llamaSpacing(config, LLAMA_CLASSES.get(tokenizerClass));
+            // tokenizer.json's Prepend("▁") + Replace(" ", "▁") normaliser prefixes every piece of text, also a
+            // piece that already starts with a space; transformers 5 drops it for a Metaspace pre-tokenizer (split
+            // off), which prefixes only a piece not starting with a space, and decodes with Replace, ByteFallback,
+            // Fuse and (when it prefixed anything) Strip one leading space.
             normalizer = text -> text;
-            preTokenizer = new Metaspace("\u2581", Metaspace.PrependScheme.FIRST, false);
+            preTokenizer = new Metaspace("\u2581", scheme, false);
+            decoder = llamaDecoder(scheme != Metaspace.PrependScheme.NEVER);
         }
-        return new PipelineTokenizer.Parts(normalizer, preTokenizer, bpe, Decoder.fromJson(root.get("decoder")),
-                added, post, bos, eos);
+        return new PipelineTokenizer.Parts(normalizer, preTokenizer, bpe, decoder, added, post, bos, eos);
     }
 
-    /** Only an explicit JSON {@code false}: absent or null legacy means legacy behaviour in our loader. */
+    /**
+     * The Metaspace prepend scheme transformers 5 gives a Llama-class tokenizer: "never" when
+     * {@code add_prefix_space} is false; else "always" (▁ before the text at the start and after every special
+     * token) when the class reads {@code legacy} and it is true; else "first" (▁ only before the text at offset 0).
+     * Absent or null {@code legacy} and {@code add_prefix_space} take transformers 5's defaults, false and true.
+     */
+    private static Metaspace.PrependScheme llamaSpacing(JsonNode config, boolean readsLegacy) {
+        if (isFalse(config.get("add_prefix_space"))) return Metaspace.PrependScheme.NEVER;
+        JsonNode legacy = config.get("legacy");
+        boolean isLegacy = readsLegacy && legacy != null && !legacy.isNull() && legacy.asBoolean();
+        return isLegacy ? Metaspace.PrependScheme.ALWAYS : Metaspace.PrependScheme.FIRST;
+    }
+
+    /** transformers 5's Llama decoder: ▁ to space, byte tokens to bytes, joined, one leading space stripped if prefixed. */
+    private static Decoder llamaDecoder(boolean stripPrefix) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode sequence = json.createObjectNode().put("type", "Sequence");
+        ArrayNode steps = sequence.putArray("decoders");
+        ObjectNode replace = steps.addObject().put("type", "Replace").put("content", " ");
+        replace.putObject("pattern").put("String", "\u2581");
+        steps.addObject().put("type", "ByteFallback");
+        steps.addObject().put("type", "Fuse");
+        if (stripPrefix) steps.addObject().put("type", "Strip").put("content", " ").put("start", 1).put("stop", 0);
+        return Decoder.fromJson(sequence);
+    }
+
+    /** Only an explicit JSON {@code false}: absent or null means the default, true. */
     private static boolean isFalse(JsonNode node) {
         return node != null && node.isBoolean() && !node.booleanValue();
     }

@@ -47,9 +47,14 @@ final class NodeOracle {
         return outDir.resolve("llama2-raw");
     }
 
-    /** The golden file of transformers' ids that the oracle checks its legacy:false emulation against. */
+    /** The golden file of transformers' chat-template ids that the oracle checks its emulation against. */
     static Path goldenFile() {
         return TestModels.repoDir().resolve("engine/src/test/resources/golden/chat_templates.json");
+    }
+
+    /** transformers 5's ids and decodes for kjv-tiny with "legacy" false, true and absent, and raw tokenizers' ids. */
+    static Path legacyGoldenFile() {
+        return TestModels.repoDir().resolve("engine/src/test/resources/golden/transformers_llama_legacy.json");
     }
 
     static Path corpusFile() {
@@ -71,6 +76,7 @@ final class NodeOracle {
         List<String> cmd = new ArrayList<>(List.of("node", nodeDir.resolve("oracle.mjs").toString(),
                 corpusFile().toString(), outDir.toString(), "kjv=" + TestModels.bundledModel()));
         if (Files.isRegularFile(goldenFile())) cmd.add("--golden=kjv:" + goldenFile());
+        if (Files.isRegularFile(legacyGoldenFile())) cmd.add("--legacy-golden=kjv:" + legacyGoldenFile());
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -16,17 +16,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Our tokenizer against Hugging Face {@code tokenizers} (run in Node) on a varied corpus, for the real Llama-2
  * vocabulary and for the bundled kjv-tiny model; and against llama-tokenizer-js's own test cases.
  *
- * <p>Both real tokenizers come with a tokenizer_config.json saying {@code "legacy": false}, so their
- * expectations are transformers 5's (the oracle's emulation, itself checked against transformers' golden ids);
- * their {@code -raw} copies, without tokenizer_config.json, keep raw tokenizer.json semantics.
+ * <p>Both real tokenizers come with a tokenizer_config.json naming LlamaTokenizer with {@code "legacy": false}, so
+ * their expectations are transformers 5's (the oracle's emulation, itself checked against transformers' golden ids),
+ * as are those of their {@code -legacy} copies (the same config with {@code "legacy": true}) and {@code -noprefix}
+ * copies ({@code "add_prefix_space": false}); their {@code -raw}
+ * copies, without config files, keep raw tokenizer.json semantics.
  */
 class TokenizerParityTest {
 
-    private static final List<String> REAL = List.of("llama2", "llama2-raw", "kjv", "kjv-raw");
+    private static final List<String> REAL = List.of("llama2", "llama2-raw", "llama2-legacy", "llama2-noprefix", "kjv", "kjv-raw",
+            "kjv-legacy", "kjv-noprefix");
 
     @TestFactory
     List<DynamicTest> llama2MatchesTransformers() {
-        assertEquals("legacyFalseEmulation", NodeOracle.expected().path("tokenizers").path("llama2").path("emulation").asText());
+        assertEquals("transformers5:first", NodeOracle.expected().path("tokenizers").path("llama2").path("emulation").asText());
         return cases("llama2");
     }
 
@@ -37,7 +40,7 @@ class TokenizerParityTest {
 
     @TestFactory
     List<DynamicTest> kjvTinyMatchesTransformers() {
-        assertEquals("legacyFalseEmulation", NodeOracle.expected().path("tokenizers").path("kjv").path("emulation").asText());
+        assertEquals("transformers5:first", NodeOracle.expected().path("tokenizers").path("kjv").path("emulation").asText());
         return cases("kjv");
     }
 
@@ -46,7 +49,30 @@ class TokenizerParityTest {
         return cases("kjv-raw");
     }
 
-    /** The oracle's legacy:false emulation reproduced every id transformers computed for the golden file. */
+    @TestFactory
+    List<DynamicTest> llama2LegacyTrueMatchesTransformers() {
+        assertEquals("transformers5:always", NodeOracle.expected().path("tokenizers").path("llama2-legacy").path("emulation").asText());
+        return cases("llama2-legacy");
+    }
+
+    @TestFactory
+    List<DynamicTest> kjvTinyLegacyTrueMatchesTransformers() {
+        assertEquals("transformers5:always", NodeOracle.expected().path("tokenizers").path("kjv-legacy").path("emulation").asText());
+        return cases("kjv-legacy");
+    }
+
+    /** add_prefix_space false: transformers 5's prepend scheme "never" and a decoder without the Strip step. */
+    @TestFactory
+    List<DynamicTest> withoutPrefixSpaceMatchesTransformers() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String name : List.of("llama2-noprefix", "kjv-noprefix")) {
+            assertEquals("transformers5:never", NodeOracle.expected().path("tokenizers").path(name).path("emulation").asText());
+            tests.addAll(cases(name));
+        }
+        return tests;
+    }
+
+    /** The oracle's emulation reproduced every id transformers computed for the chat-template golden file. */
     @Test
     void emulationOfTransformersMatchesItsGoldenIds() {
         org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(NodeOracle.goldenFile()),
@@ -54,6 +80,16 @@ class TokenizerParityTest {
         JsonNode golden = NodeOracle.expected().path("golden");
         assertEquals("kjv", golden.path("tokenizer").asText());
         assertEquals(true, golden.path("checked").asInt() >= 50, "golden cases checked: " + golden.path("checked"));
+    }
+
+    /** The oracle's emulation reproduced transformers' ids and decodes for legacy false / true / absent (and raw ids). */
+    @Test
+    void emulationOfTransformersMatchesItsLegacyProbe() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(NodeOracle.legacyGoldenFile()),
+                "skipped: " + NodeOracle.legacyGoldenFile() + " is absent");
+        JsonNode golden = NodeOracle.expected().path("legacyGolden");
+        assertEquals("kjv", golden.path("tokenizer").asText());
+        assertEquals(true, golden.path("checked").asInt() >= 3 * 7 * 2 + 7, "legacy probe checks: " + golden.path("checked"));
     }
 
     /** Variants of the two exercising the other components (engine/src/test/node/variants.mjs). */
