@@ -29,7 +29,7 @@ public final class CpuBackend implements ModelBackend {
 
     private final LlamaConfig config;
     private final LlamaWeights weights;
-    private final PagedKvCache cache;
+    private final KvBlockStore cache;
     private final RotaryEmbedding rope;
     private final PagedAttention attention;
     private final WorkerPool pool;
@@ -61,7 +61,7 @@ public final class CpuBackend implements ModelBackend {
             throw new IllegalArgumentException("weights have " + weights.layers().size() + " layers but the config says "
                     + config.numLayers());
         }
-        this.cache = new PagedKvCache(config.numLayers(), config.kvDim(), kvBlockSize, kvBlockCount);
+        this.cache = new KvBlockStore(config.numLayers(), config.kvDim(), kvBlockSize, kvBlockCount);
         this.rope = new RotaryEmbedding(config);
         this.attention = new PagedAttention(cache, config.headDim(), config.numHeads(), config.numKvHeads());
         this.pool = new WorkerPool(threads);

@@ -12,13 +12,13 @@ import java.util.Arrays;
  */
 final class PagedAttention {
 
-    private final PagedKvCache cache;
+    private final KvBlockStore cache;
     private final int headDim;
     private final int qDim;
     private final int headsPerKvHead;
     private final float scale; // 1 / sqrt(headDim), as HF's attention scaling
 
-    PagedAttention(PagedKvCache cache, int headDim, int numHeads, int numKvHeads) {
+    PagedAttention(KvBlockStore cache, int headDim, int numHeads, int numKvHeads) {
         this.cache = cache;
         this.headDim = headDim;
         this.qDim = numHeads * headDim;

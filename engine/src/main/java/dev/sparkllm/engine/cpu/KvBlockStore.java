@@ -9,7 +9,7 @@ package dev.sparkllm.engine.cpu;
  * Memory: {@code numLayers × 2 × blockCount × blockSize × kvDim × 4} bytes, allocated once at construction
  * (kjv-tiny, 256 blocks of 16: 4 × 2 × 4096 × 128 × 4 B = 16 MiB).
  */
-final class PagedKvCache {
+final class KvBlockStore {
 
     private final int blockSize;
     private final int blockCount;
@@ -17,7 +17,7 @@ final class PagedKvCache {
     private final float[][] keys;   // [layer][blockCount * blockSize * kvDim]
     private final float[][] values; // [layer][blockCount * blockSize * kvDim]
 
-    PagedKvCache(int numLayers, int kvDim, int blockSize, int blockCount) {
+    KvBlockStore(int numLayers, int kvDim, int blockSize, int blockCount) {
         if (blockSize < 1 || blockCount < 1) {
             throw new IllegalArgumentException("KV cache needs at least one block of at least one position; got "
                     + blockCount + " blocks of " + blockSize);
