@@ -35,7 +35,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The loop: apply cancellations → {@link Scheduler#schedule()} → {@link ModelBackend#execute} → sample
  * and update each sequence ({@link TokenSampling}). With a backend that samples on the device
  * ({@link ModelBackend#samplesTokens()}), the chunks carry sampling requests, the backend returns chosen tokens
- * instead of logits, and the host only applies them; the tokens are the same either way. A backend exception fails the engine: every pending
+ * instead of logits, and the host only applies them; the tokens are the same either way.
+ *
+ * <p>A backend exception fails the engine: every pending
  * result completes exceptionally with {@link EngineFailedException}, and {@code submit} throws afterwards. A
  * request that is itself wrong (too long for the context or for the KV pool, token ids outside the
  * vocabulary) completes with {@link FinishReason#ERROR} and a message, and the engine goes on.
@@ -255,11 +257,10 @@ public final class Engine implements GenerationEngine {
             StepInput.SequenceChunk c = chunks.get(i);
             if (c.logits() != StepInput.Logits.LAST) continue;
             if (c.sampling() != null) {
-                StepOutput.SampledToken t = out.sampled().get(i);
-                if (t == null || (t.choice() != null && (t.choice().tokenId() < 0 || t.choice().tokenId() >= config.vocabSize()))) {
-                    throw new IllegalStateException("backend " + backend.describe() + " returned "
-                            + (t == null ? "no sampled token" : "token id " + t.choice().tokenId() + " outside the vocabulary")
-                            + " for chunk " + i + " (sequence " + c.sequenceId() + "), which carried a sampling request");
+                String problem = problemWith(out.sampled().get(i), c.sampling());
+                if (problem != null) {
+                    throw new IllegalStateException("backend " + backend.describe() + " returned " + problem + " for chunk "
+                            + i + " (sequence " + c.sequenceId() + "), which carried a sampling request");
                 }
                 continue;
             }
@@ -270,6 +271,16 @@ public final class Engine implements GenerationEngine {
                         + c.sequenceId() + "), which asked for the last position's " + config.vocabSize());
             }
         }
+    }
+
+    /** What breaks the device-sampling contract in a sampled token, or null. */
+    private String problemWith(StepOutput.SampledToken t, StepInput.SamplingRequest request) {
+        if (t == null) return "no sampled token";
+        if (t.choice() == null) return null; // a failed row: its request ends with the error
+        int id = t.choice().tokenId();
+        if (id < 0 || id >= config.vocabSize()) return "token id " + id + " outside the vocabulary 0.." + (config.vocabSize() - 1);
+        if (request.params().logprobs() >= 0 && t.choice().logprob() == null) return "no log-probabilities where they were asked";
+        return null;
     }
 
     private void applyCancellations() {

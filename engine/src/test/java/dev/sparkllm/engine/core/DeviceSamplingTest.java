@@ -12,6 +12,7 @@ import dev.sparkllm.engine.backend.StepOutput.SampledToken;
 import dev.sparkllm.engine.backend.sim.Roofline;
 import dev.sparkllm.engine.backend.sim.SimulatedGpuBackend;
 import dev.sparkllm.engine.model.LlamaConfig;
+import dev.sparkllm.engine.sampling.Sampler;
 import dev.sparkllm.engine.sampling.SamplingParams;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -119,7 +121,7 @@ class DeviceSamplingTest {
     /** A row the device could not sample ends its request with the sampler's message; the others go on. */
     @Test
     void aRowThatFailsToSampleEndsOnlyItsRequest() throws InterruptedException {
-        ModelBackend failing = new SamplingOverride(simulated(16, 4096, 1), 1, false);
+        ModelBackend failing = new SamplingOverride(simulated(16, 4096, 1), 1, t -> SampledToken.failed("every token is NaN"));
         try (Engine e = new Engine(failing, new WordTokenizer(VOCAB), EngineOptions.defaults())) {
             List<GenerationResult> results = e.generate(requests.subList(0, 4));
             GenerationResult bad = results.get(1);
@@ -131,15 +133,25 @@ class DeviceSamplingTest {
         }
     }
 
-    /** A sampling backend that returns no token for a request breaks its contract: the engine fails. */
+    /** A sampling backend that returns no token, or no log-probabilities where asked, breaks its contract. */
     @Test
-    void aMissingSampledTokenFailsTheEngine() throws InterruptedException {
-        ModelBackend broken = new SamplingOverride(simulated(16, 4096, 1), 0, true);
+    void aBrokenSampledTokenFailsTheEngine() throws InterruptedException {
+        assertEngineFails(requests.get(0), t -> null, "no sampled token");
+        assertTrue(requests.get(1).sampling().logprobs() >= 0);
+        assertEngineFails(requests.get(1), t -> SampledToken.chosen(new Sampler.Choice(t.choice().tokenId(), null)),
+                "no log-probabilities where they were asked");
+        assertEngineFails(requests.get(0), t -> SampledToken.chosen(new Sampler.Choice(VOCAB, null)),
+                "token id " + VOCAB + " outside the vocabulary");
+    }
+
+    private static void assertEngineFails(GenerationRequest request, UnaryOperator<SampledToken> breakage, String message)
+            throws InterruptedException {
+        ModelBackend broken = new SamplingOverride(simulated(16, 4096, 1), 0, breakage);
         try (Engine e = new Engine(broken, new WordTokenizer(VOCAB), EngineOptions.defaults())) {
-            var handle = e.submit(requests.get(0), null);
+            var handle = e.submit(request, null);
             ExecutionException thrown = assertThrows(ExecutionException.class, () -> handle.result().get());
             assertInstanceOf(EngineFailedException.class, thrown.getCause());
-            assertTrue(thrown.getCause().getMessage().contains("no sampled token"), thrown.getCause().getMessage());
+            assertTrue(thrown.getCause().getMessage().contains(message), thrown.getCause().getMessage());
         }
     }
 
@@ -166,8 +178,9 @@ class DeviceSamplingTest {
         }
     }
 
-    /** Replaces the sampled token of the chunks of one sequence id: with a failure, or with nothing. */
-    private record SamplingOverride(SimulatedGpuBackend inner, long sequenceId, boolean drop) implements ModelBackend {
+    /** Replaces the sampled token of the chunks of one sequence id. */
+    private record SamplingOverride(SimulatedGpuBackend inner, long sequenceId, UnaryOperator<SampledToken> replace)
+            implements ModelBackend {
         @Override public LlamaConfig config() { return inner.config(); }
         @Override public int kvBlockSize() { return inner.kvBlockSize(); }
         @Override public int kvBlockCount() { return inner.kvBlockCount(); }
@@ -181,7 +194,7 @@ class DeviceSamplingTest {
             List<SampledToken> sampled = new ArrayList<>(out.sampled());
             for (int i = 0; i < sampled.size(); i++) {
                 if (input.chunks().get(i).sequenceId() == sequenceId && sampled.get(i) != null) {
-                    sampled.set(i, drop ? null : SampledToken.failed("every token is NaN"));
+                    sampled.set(i, replace.apply(sampled.get(i)));
                 }
             }
             return new StepOutput(out.logits(), sampled);
