@@ -18,6 +18,19 @@ import dev.sparkllm.engine.model.LlamaConfig;
  * batch; no floating-point atomics in reductions. This is what makes a request's output independent of
  * what else the engine runs, and Spark's task retries harmless.
  *
+ * <p>Sampling on the device, optional: a backend whose {@link #samplesTokens()} is true receives a
+ * {@link StepInput.SamplingRequest} with every {@link StepInput.Logits#LAST} chunk the engine schedules for
+ * generation, and returns the chosen token ({@link StepOutput#sampled()}) instead of the logits, so only token
+ * ids (and the requested log-probabilities) cross to the host. The contract: the token and log-probabilities
+ * must be exactly what {@code new Sampler(config().vocabSize(), request.eosTokenIds()).choose(logits,
+ * request.params(), request.seed(), request.promptTokenIds(), request.outputTokenIds(), request.outputLength())}
+ * returns for the logits this backend would have returned for that chunk, bit for bit: the same processing
+ * order, the random draw keyed by (seed, token index) only and computed as {@code TokenDraw}'s class comment
+ * specifies (fixed-point weights, exact integer sums, no fused multiply-add), log-probabilities of the raw
+ * logits. Where {@code choose} would throw, return {@link StepOutput.SampledToken#failed} with its message instead
+ * of throwing: that row's request fails, not the engine. The choice is a function of that row alone, so row
+ * independence holds for sampled tokens as for logits. A chunk without a request still gets its logits.
+ *
  * <p>Threading: an engine calls a backend from one thread only (its loop thread).
  */
 public interface ModelBackend extends AutoCloseable {
@@ -35,8 +48,17 @@ public interface ModelBackend extends AutoCloseable {
     String describe();
 
     /**
-     * Computes one step: appends each chunk's tokens to its sequence's KV cache and returns the logits
-     * each chunk asked for.
+     * Whether this backend chooses tokens itself when a chunk carries a {@link StepInput.SamplingRequest} (see
+     * the class comment). Default: no; the engine receives logits and samples on the host. Constant for the
+     * backend's life.
+     */
+    default boolean samplesTokens() {
+        return false;
+    }
+
+    /**
+     * Computes one step: appends each chunk's tokens to its sequence's KV cache and returns the logits each
+     * chunk asked for, or the token it chose for a chunk that carries a sampling request.
      */
     StepOutput execute(StepInput input);
 

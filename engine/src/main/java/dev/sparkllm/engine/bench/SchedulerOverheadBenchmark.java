@@ -28,10 +28,15 @@ import java.util.Random;
  * (sampling and updating the last step's sequences, then scheduling the next): on a GPU that is time the
  * device would sit idle. Reports it against the simulated step time, over the steps that ran a full batch.
  *
+ * <p>Sampling runs on the simulated device by default, as the CUDA backend does it: the backend chooses the
+ * tokens inside its step and only token ids reach the engine. {@code --sampling host} makes the backend return
+ * the 32000 logits of each row and the engine choose on the host, the path of a logits backend.
+ *
  * <pre>
  * java -cp engine/target/classes dev.sparkllm.engine.bench.SchedulerOverheadBenchmark \
  *     [--batch 256] [--requests 768] [--prompt 256] [--output 256] [--chunk 512] [--step-tokens 2048] [--greedy true]
- *     [--sampling-threads 0 (automatic)] [--vocab 32000 (smaller only to see the loop without the sampling cost)]
+ *     [--sampling device|host] [--sampling-threads 0 (automatic; host pool or simulated device sampling)]
+ *     [--vocab 32000 (smaller only to see the loop without the sampling cost)]
  *     [--json FILE]
  * </pre>
  * The target is an overhead under 5 % of the simulated step time at 256 sequences. Two overhead figures: the
@@ -49,6 +54,10 @@ public final class SchedulerOverheadBenchmark {
         int stepTokens = intArg(args, "--step-tokens", 2048);
         boolean greedy = Boolean.parseBoolean(arg(args, "--greedy", "true"));
         int samplingThreads = intArg(args, "--sampling-threads", 0);
+        String samplingPath = arg(args, "--sampling", "device");
+        if (!samplingPath.equals("device") && !samplingPath.equals("host")) {
+            throw new IllegalArgumentException("--sampling must be device or host, got " + samplingPath);
+        }
 
         Roofline roofline = Roofline.llama2_70bGptq4bitOnH200();
         LlamaConfig base = SimulatedGpuBackend.llama2_70bConfig();
@@ -57,8 +66,9 @@ public final class SchedulerOverheadBenchmark {
                 base.numHeads(), base.numKvHeads(), base.headDim(), base.maxPositionEmbeddings(), base.rmsNormEps(),
                 base.rope(), base.tieWordEmbeddings(), base.bosTokenId(), base.eosTokenIds());
         int blocks = SimulatedGpuBackend.kvBlocksFitting(roofline, 141e9, 0.1, 16);
-        StepClock clock = new StepClock(new SimulatedGpuBackend(config, 16, blocks, roofline, 1.0 / output));
         EngineOptions options = new EngineOptions(batch, Math.max(stepTokens, batch), chunk, 4 * batch, true, 0, samplingThreads);
+        int deviceSamplingThreads = samplingPath.equals("device") ? options.samplingThreads() : 0; // 0 resolved above
+        StepClock clock = new StepClock(new SimulatedGpuBackend(config, 16, blocks, roofline, 1.0 / output, deviceSamplingThreads));
 
         Random r = new Random(7);
         int[] system = tokens(r, prompt / 4, config.vocabSize()); // a shared system prompt, as in a batch job
@@ -83,11 +93,17 @@ public final class SchedulerOverheadBenchmark {
     private static String report(StepClock clock, int batch, Engine engine) {
         StringBuilder json = new StringBuilder(String.format(Locale.ROOT,
                 "{\"benchmark\":\"scheduler-overhead\",\"backend\":\"simulated llama-2-70b gptq-4bit h200\",\"batch\":%d,"
-                        + "\"vocab\":%d,\"sampling_threads\":%d,\"cores\":%d,\"steps\":%d",
-                batch, engine.config().vocabSize(), engine.options().samplingThreads(),
-                Runtime.getRuntime().availableProcessors(), clock.steps()));
+                        + "\"vocab\":%d,\"sampling\":\"%s\",\"sampling_threads\":%d,\"cores\":%d,\"steps\":%d,"
+                        + "\"simulation_late_ms\":%.3f",
+                batch, engine.config().vocabSize(), samplingPath(engine), engine.options().samplingThreads(),
+                Runtime.getRuntime().availableProcessors(), clock.steps(), clock.inner.lateNanos() / 1e6));
         System.out.printf(Locale.ROOT, "engine: %s%n", engine.metrics());
         System.out.printf(Locale.ROOT, "options: %s; %d cores%n", engine.options(), Runtime.getRuntime().availableProcessors());
+        System.out.printf(Locale.ROOT, "sampling: %s (%d threads); backend: %s%n", samplingPath(engine),
+                engine.options().samplingThreads(), clock.describe());
+        System.out.printf(Locale.ROOT, "simulation late in sum: %.3f ms over %d steps (its own work beyond the predicted "
+                + "device time; large values mean this machine cannot simulate the device in time)%n",
+                clock.inner.lateNanos() / 1e6, clock.steps());
         System.out.printf(Locale.ROOT, "steps: %d; target: loop overhead < 5 %% of the simulated step at 256 sequences%n", clock.steps());
         for (boolean decodeOnly : new boolean[]{true, false}) {
             String what = decodeOnly ? "decode-only steps of " + batch + " sequences" : "all steps of " + batch + " sequences (decodes and prefill chunks)";
@@ -115,6 +131,10 @@ public final class SchedulerOverheadBenchmark {
         return json.append('}').toString();
     }
 
+    private static String samplingPath(Engine engine) {
+        return engine.samplesOnDevice() ? "device" : "host";
+    }
+
     enum Measure { WALL, CPU, PREDICTED }
 
     /** Wraps the backend and records when each step's execute began and ended and how many chunks it had. */
@@ -130,6 +150,7 @@ public final class SchedulerOverheadBenchmark {
         @Override public int kvBlockSize() { return inner.kvBlockSize(); }
         @Override public int kvBlockCount() { return inner.kvBlockCount(); }
         @Override public String describe() { return inner.describe(); }
+        @Override public boolean samplesTokens() { return inner.samplesTokens(); }
         @Override public void close() { inner.close(); }
 
         @Override

@@ -33,7 +33,11 @@ import java.util.concurrent.locks.LockSupport;
  * cache, sequences, backend); callers on any thread submit, stream and cancel.
  *
  * <p>The loop: apply cancellations → {@link Scheduler#schedule()} → {@link ModelBackend#execute} → sample
- * and update each sequence ({@link TokenSampling}). A backend exception fails the engine: every pending
+ * and update each sequence ({@link TokenSampling}). With a backend that samples on the device
+ * ({@link ModelBackend#samplesTokens()}), the chunks carry sampling requests, the backend returns chosen tokens
+ * instead of logits, and the host only applies them; the tokens are the same either way.
+ *
+ * <p>A backend exception fails the engine: every pending
  * result completes exceptionally with {@link EngineFailedException}, and {@code submit} throws afterwards. A
  * request that is itself wrong (too long for the context or for the KV pool, token ids outside the
  * vocabulary) completes with {@link FinishReason#ERROR} and a message, and the engine goes on.
@@ -59,6 +63,7 @@ public final class Engine implements GenerationEngine {
     private final ConcurrentLinkedQueue<Sequence> cancellations = new ConcurrentLinkedQueue<>();
     private final Scheduler scheduler;
     private final TokenSampling sampling;
+    private final boolean deviceSampling;   // the backend chooses tokens; the host only applies them
     private final Thread thread;
     private final AtomicLong nextSequenceId = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
@@ -98,8 +103,11 @@ public final class Engine implements GenerationEngine {
         this.eosIds = eosIds(tokenizer, config);
         this.kv = new PagedKvCache(backend.kvBlockCount(), backend.kvBlockSize(), options.prefixCaching());
         this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
-        this.scheduler = new Scheduler(options, kv, queue, s -> finish(s, FinishReason.CANCELLED, null));
-        this.sampling = new TokenSampling(config.vocabSize(), eosIds, options.samplingThreads(), this::finish);
+        this.deviceSampling = backend.samplesTokens();
+        this.scheduler = new Scheduler(options, kv, queue, s -> finish(s, FinishReason.CANCELLED, null),
+                deviceSampling ? eosIds : null);
+        // Host threads for choosing tokens only when the host chooses them.
+        this.sampling = new TokenSampling(config.vocabSize(), eosIds, deviceSampling ? 1 : options.samplingThreads(), this::finish);
         publishMetrics();
         this.thread = new Thread(this::loop, "sparkllm-engine-" + ENGINES.incrementAndGet());
         thread.setDaemon(true);
@@ -122,6 +130,9 @@ public final class Engine implements GenerationEngine {
 
     /** The options this engine runs with. */
     public EngineOptions options() { return options; }
+
+    /** Whether the backend chooses tokens on the device (only token ids come back) rather than the host. */
+    public boolean samplesOnDevice() { return deviceSampling; }
 
     /** End-of-sequence ids: the tokenizer's EOS and the model config's. */
     public int[] eosTokenIds() { return eosIds.clone(); }
@@ -221,8 +232,14 @@ public final class Engine implements GenerationEngine {
         StepOutput out = backend.execute(step.input());
         checkOutput(step, out);
         scheduler.markComputed(step);
-        for (float[] logits : out.logits()) if (logits != null) decodeTokens++;
-        sampling.advance(step.sequences(), out.logits(), contextLength);
+        for (int i = 0; i < out.logits().size(); i++) {
+            if (out.logits().get(i) != null || out.sampled().get(i) != null) decodeTokens++;
+        }
+        if (deviceSampling) {
+            sampling.applyChosen(step.sequences(), out.sampled(), contextLength);
+        } else {
+            sampling.advance(step.sequences(), out.logits(), contextLength);
+        }
         steps++;
         occupancySum += (double) step.sequences().size() / options.maxBatchSequences();
         prefillTokens += step.prefillTokens();
@@ -237,13 +254,33 @@ public final class Engine implements GenerationEngine {
                     + " logits entries for " + chunks.size() + " chunks");
         }
         for (int i = 0; i < chunks.size(); i++) {
+            StepInput.SequenceChunk c = chunks.get(i);
+            if (c.logits() != StepInput.Logits.LAST) continue;
+            if (c.sampling() != null) {
+                String problem = problemWith(out.sampled().get(i), c.sampling());
+                if (problem != null) {
+                    throw new IllegalStateException("backend " + backend.describe() + " returned " + problem + " for chunk "
+                            + i + " (sequence " + c.sequenceId() + "), which carried a sampling request");
+                }
+                continue;
+            }
             float[] l = out.logits().get(i);
-            if (chunks.get(i).logits() == StepInput.Logits.LAST && (l == null || l.length < config.vocabSize())) {
+            if (l == null || l.length < config.vocabSize()) {
                 throw new IllegalStateException("backend " + backend.describe() + " returned "
                         + (l == null ? "no logits" : l.length + " logits") + " for chunk " + i + " (sequence "
-                        + chunks.get(i).sequenceId() + "), which asked for the last position's " + config.vocabSize());
+                        + c.sequenceId() + "), which asked for the last position's " + config.vocabSize());
             }
         }
+    }
+
+    /** What breaks the device-sampling contract in a sampled token, or null. */
+    private String problemWith(StepOutput.SampledToken t, StepInput.SamplingRequest request) {
+        if (t == null) return "no sampled token";
+        if (t.choice() == null) return null; // a failed row: its request ends with the error
+        int id = t.choice().tokenId();
+        if (id < 0 || id >= config.vocabSize()) return "token id " + id + " outside the vocabulary 0.." + (config.vocabSize() - 1);
+        if (request.params().logprobs() >= 0 && t.choice().logprob() == null) return "no log-probabilities where they were asked";
+        return null;
     }
 
     private void applyCancellations() {

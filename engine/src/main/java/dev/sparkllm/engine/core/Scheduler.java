@@ -24,6 +24,9 @@ import java.util.function.Consumer;
  * When a running sequence needs a block and none is free, the most recently admitted sequence not yet
  * scheduled in this step is preempted: its blocks are freed and it is recomputed later from its prompt and
  * generated tokens. Admission never preempts. Not thread-safe: the engine thread owns it.
+ *
+ * <p>For a backend that samples on the device, every chunk that asks for its last position's logits also
+ * carries the sequence's sampling request; otherwise chunks carry none and the engine samples on the host.
  */
 final class Scheduler {
 
@@ -33,16 +36,23 @@ final class Scheduler {
     private final Deque<Sequence> preempted = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>(); // in admission order
     private final Consumer<Sequence> onCancelled;
+    private final int[] deviceSamplingEosIds;                // null when the engine samples on the host
     private long admissions;
     private long step;
     private long prefixHitTokens;
     private long preemptions;
 
-    Scheduler(EngineOptions options, PagedKvCache kv, BlockingQueue<Sequence> queue, Consumer<Sequence> onCancelled) {
+    /**
+     * @param deviceSamplingEosIds null: chunks carry no sampling request (the engine samples on the host);
+     *                             otherwise the EOS ids that go with each request to a backend that samples
+     */
+    Scheduler(EngineOptions options, PagedKvCache kv, BlockingQueue<Sequence> queue, Consumer<Sequence> onCancelled,
+              int[] deviceSamplingEosIds) {
         this.options = options;
         this.kv = kv;
         this.queue = queue;
         this.onCancelled = onCancelled;
+        this.deviceSamplingEosIds = deviceSamplingEosIds == null ? null : deviceSamplingEosIds.clone();
     }
 
     List<Sequence> running() { return running; }
@@ -164,6 +174,9 @@ final class Scheduler {
         s.scheduledInStep = step;
         int[] ids = Arrays.copyOfRange(s.tokens, s.computed, s.computed + n);
         Logits logits = s.computed + n == s.length ? Logits.LAST : Logits.NONE;
-        return new SequenceChunk(s.id, ids, s.computed, s.blocks.toArray(), logits);
+        StepInput.SamplingRequest sampling = logits == Logits.LAST && deviceSamplingEosIds != null
+                ? new StepInput.SamplingRequest(s.params, s.seed, deviceSamplingEosIds, s.prompt, s.output, s.outputLength)
+                : null;
+        return new SequenceChunk(s.id, ids, s.computed, s.blocks.toArray(), logits, sampling);
     }
 }

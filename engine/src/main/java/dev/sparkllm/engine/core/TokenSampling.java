@@ -1,6 +1,7 @@
 package dev.sparkllm.engine.core;
 
 import dev.sparkllm.engine.api.FinishReason;
+import dev.sparkllm.engine.backend.StepOutput.SampledToken;
 import dev.sparkllm.engine.sampling.Sampler;
 import dev.sparkllm.engine.sampling.StopConditions;
 
@@ -17,6 +18,9 @@ import java.util.stream.IntStream;
  * change a result: a row's choice is a pure function of its logits, parameters and tokens, with randomness
  * keyed by (request seed, token index), not by thread, step, batch or a preemption before it. Everything
  * that mutates a sequence then runs on the engine thread, in batch order.
+ *
+ * <p>With a backend that samples on the device, the tokens arrive chosen ({@link #applyChosen}) and only the
+ * second half runs here: stop conditions, streaming, ending.
  *
  * <p>EOS ends a sequence without becoming part of it (not in the result's token ids, not streamed, unless
  * {@code ignoreEos}).
@@ -65,7 +69,21 @@ final class TokenSampling implements AutoCloseable {
             for (int i = 0; i < choices.length; i++) choices[i] = choose(sequences.get(i), logits.get(i));
         }
         for (int i = 0; i < choices.length; i++) {
-            if (choices[i] != null) apply(sequences.get(i), choices[i], contextLength);
+            if (choices[i] instanceof Sampler.Choice c) apply(sequences.get(i), c, null, contextLength);
+            else if (choices[i] instanceof RuntimeException e) apply(sequences.get(i), null, e.getMessage(), contextLength);
+        }
+    }
+
+    /**
+     * Applies the tokens a backend chose on the device ({@code sampled.get(i)} belongs to
+     * {@code sequences.get(i)}; null where the chunk sampled nothing), exactly as {@link #advance} applies its own.
+     */
+    void applyChosen(List<Sequence> sequences, List<SampledToken> sampled, int contextLength) {
+        for (int i = 0; i < sequences.size(); i++) {
+            SampledToken t = sampled.get(i);
+            Sequence s = sequences.get(i);
+            if (t == null || s.status != Sequence.Status.RUNNING) continue;
+            apply(s, t.choice(), t.error(), contextLength);
         }
     }
 
@@ -87,13 +105,15 @@ final class TokenSampling implements AutoCloseable {
     /**
      * Appends the chosen token and applies the stop conditions. A failure that belongs to this request (the
      * sampler rejecting its parameters, its listener throwing) ends it with ERROR; the engine goes on.
+     *
+     * @param choice         the chosen token, or null when choosing failed
+     * @param samplingError  why choosing failed (the sampler's message), or null
      */
-    private void apply(Sequence s, Object chosen, int contextLength) {
-        if (chosen instanceof RuntimeException e) {
-            finisher.finish(s, FinishReason.ERROR, "sampling failed for request " + s.requestId() + ": " + e.getMessage());
+    private void apply(Sequence s, Sampler.Choice choice, String samplingError, int contextLength) {
+        if (choice == null) {
+            finisher.finish(s, FinishReason.ERROR, "sampling failed for request " + s.requestId() + ": " + samplingError);
             return;
         }
-        Sampler.Choice choice = (Sampler.Choice) chosen;
         int token = choice.tokenId();
         StopConditions.Step step;
         try {

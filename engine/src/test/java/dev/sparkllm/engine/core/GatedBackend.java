@@ -33,6 +33,7 @@ final class GatedBackend implements ModelBackend {
     @Override public int kvBlockSize() { return inner.kvBlockSize(); }
     @Override public int kvBlockCount() { return inner.kvBlockCount(); }
     @Override public String describe() { return "gated " + inner.describe(); }
+    @Override public boolean samplesTokens() { return inner.samplesTokens(); }
 
     @Override
     public StepOutput execute(StepInput input) {

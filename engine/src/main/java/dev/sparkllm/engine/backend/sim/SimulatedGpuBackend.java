@@ -4,11 +4,15 @@ import dev.sparkllm.engine.backend.ModelBackend;
 import dev.sparkllm.engine.backend.StepInput;
 import dev.sparkllm.engine.backend.StepInput.SequenceChunk;
 import dev.sparkllm.engine.backend.StepOutput;
+import dev.sparkllm.engine.backend.StepOutput.SampledToken;
 import dev.sparkllm.engine.model.LlamaConfig;
+import dev.sparkllm.engine.sampling.Sampler;
 
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.IntStream;
 
 /**
  * TEST DOUBLE: a backend that computes no model. It produces deterministic next-token logits and takes the
@@ -23,8 +27,15 @@ import java.util.concurrent.locks.LockSupport;
  * logits depend only on the sequence's tokens, their positions and the KV entries its block table points to
  * (the row-independence contract), and a wrong block table or a bad prefix reuse changes the tokens.
  *
+ * <p>Sampling "on the device" (on unless constructed with {@code deviceSamplingThreads = 0}): for a chunk that
+ * carries a sampling request the backend runs the real {@link Sampler} on its own logits inside the step, on
+ * its own threads, and returns only the chosen token, as a CUDA backend's sampling kernel would. The roofline
+ * counts the kernel's reads of those logits. With device sampling off it returns logits and the engine samples
+ * on the host (the path a logits backend such as the CPU backend takes).
+ *
  * <p>Time: each step spins until the predicted time since its start has passed, so the simulation's own
- * work (filling logits) is part of the simulated device time, as kernels are on a GPU.
+ * work (filling logits, sampling) is part of the simulated device time, as kernels are on a GPU. When that
+ * work takes longer than the prediction, the step is late ({@link #lateNanos()}).
  */
 public final class SimulatedGpuBackend implements ModelBackend {
 
@@ -35,6 +46,8 @@ public final class SimulatedGpuBackend implements ModelBackend {
     private final double eosRate;
     private final int eosId;
     private final long[] state;   // [blockCount * blockSize] per-position hash state (the simulated KV)
+    private final int samplingThreads;  // 0: no device sampling
+    private final ForkJoinPool samplingPool; // null unless sampling on more than one thread
     private long steps;
     private long simulatedNanos;
     private long lateNanos;
@@ -46,8 +59,12 @@ public final class SimulatedGpuBackend implements ModelBackend {
      * @param blockCount KV blocks
      * @param roofline   the device's speed; {@link Roofline#instant()} for functional tests
      * @param eosRate    probability (0..1) that a position's dominant next token is EOS; about 1/mean output length
+     * @param deviceSamplingThreads 0: return logits, the engine samples on the host; n > 0: choose tokens inside
+     *                   the simulated step on n threads (a GPU's sampling kernel) and return only them
      */
-    public SimulatedGpuBackend(LlamaConfig config, int blockSize, int blockCount, Roofline roofline, double eosRate) {
+    public SimulatedGpuBackend(LlamaConfig config, int blockSize, int blockCount, Roofline roofline, double eosRate,
+                               int deviceSamplingThreads) {
+        if (deviceSamplingThreads < 0) throw new IllegalArgumentException("deviceSamplingThreads must be 0 (off) or positive, got " + deviceSamplingThreads);
         if (blockSize < 1 || blockCount < 1) throw new IllegalArgumentException("KV blocks must be positive: size " + blockSize + ", count " + blockCount);
         if (!(eosRate >= 0 && eosRate <= 1)) throw new IllegalArgumentException("eosRate must be in 0..1, got " + eosRate);
         if (config.vocabSize() < 8) throw new IllegalArgumentException("vocabulary of " + config.vocabSize() + " is too small to simulate");
@@ -58,6 +75,18 @@ public final class SimulatedGpuBackend implements ModelBackend {
         this.eosRate = eosRate;
         this.eosId = config.eosTokenIds().length > 0 ? config.eosTokenIds()[0] : -1;
         this.state = new long[Math.multiplyExact(blockSize, blockCount)];
+        this.samplingThreads = deviceSamplingThreads;
+        this.samplingPool = deviceSamplingThreads > 1 ? new ForkJoinPool(deviceSamplingThreads) : null;
+    }
+
+    /** Samples on the device with {@link #defaultSamplingThreads()} threads. */
+    public SimulatedGpuBackend(LlamaConfig config, int blockSize, int blockCount, Roofline roofline, double eosRate) {
+        this(config, blockSize, blockCount, roofline, eosRate, defaultSamplingThreads());
+    }
+
+    /** Half the cores, 1 to 8: the engine thread waits in {@code execute} meanwhile, as it would on a GPU. */
+    public static int defaultSamplingThreads() {
+        return Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors() / 2));
     }
 
     /** Llama-2-70B's shape: 80 layers, 64 heads, 8 KV heads, width 8192, vocabulary 32000, context 4096. */
@@ -85,30 +114,73 @@ public final class SimulatedGpuBackend implements ModelBackend {
     public int kvBlockCount() { return blockCount; }
 
     @Override
-    public String describe() { return "simulated GPU (test double): " + roofline; }
+    public String describe() {
+        return "simulated GPU (test double, " + (samplingThreads > 0 ? "device sampling on " + samplingThreads + " threads"
+                : "host sampling") + "): " + roofline;
+    }
+
+    @Override
+    public boolean samplesTokens() { return samplingThreads > 0; }
 
     @Override
     public StepOutput execute(StepInput input) {
         long start = System.nanoTime();
-        List<float[]> out = new ArrayList<>(input.chunks().size());
+        List<SequenceChunk> chunks = input.chunks();
+        float[][] logits = new float[chunks.size()][];
+        long[] lastStates = new long[chunks.size()];  // [chunks] state of each chunk's last position
+        boolean anySampled = false;
         long kvRead = 0;
-        for (SequenceChunk c : input.chunks()) {
-            long last = writeStates(c);
+        long sampledLogits = 0;
+        for (int i = 0; i < chunks.size(); i++) {
+            SequenceChunk c = chunks.get(i);
+            lastStates[i] = writeStates(c);
             kvRead += c.endPosition();
-            out.add(switch (c.logits()) {
+            if (c.sampling() != null) {
+                if (samplingThreads == 0) {
+                    throw new IllegalArgumentException("sequence " + c.sequenceId() + ": sampling request sent to " + describe()
+                            + ", which does not sample (samplesTokens() is false)");
+                }
+                anySampled = true;
+                sampledLogits += config.vocabSize();
+                continue;
+            }
+            logits[i] = switch (c.logits()) {
                 case NONE -> null;
-                case LAST -> logitsFor(last);
+                case LAST -> logitsFor(lastStates[i]);
                 case ALL -> allLogits(c);
-            });
+            };
         }
-        long target = (long) (roofline.stepSeconds(input.tokenCount(), kvRead) * 1e9);
+        SampledToken[] sampled = new SampledToken[chunks.size()];
+        if (anySampled) sampleOnDevice(chunks, lastStates, sampled);
+        long target = (long) (roofline.stepSeconds(input.tokenCount(), kvRead, sampledLogits) * 1e9);
         waitUntil(start + target);
         long took = System.nanoTime() - start;
         steps++;
         lastPredictedNanos = target;
         simulatedNanos += target;
         lateNanos += Math.max(0, took - target);
-        return new StepOutput(out);
+        return new StepOutput(Arrays.asList(logits), anySampled ? Arrays.asList(sampled) : null);
+    }
+
+    /** The sampling kernel: each requesting row's token, chosen by the real sampler from its own logits. */
+    private void sampleOnDevice(List<SequenceChunk> chunks, long[] lastStates, SampledToken[] sampled) {
+        int[] rows = IntStream.range(0, chunks.size()).filter(i -> chunks.get(i).sampling() != null).toArray();
+        if (samplingPool == null || rows.length < 2) {
+            for (int i : rows) sampled[i] = sample(chunks.get(i).sampling(), lastStates[i]);
+        } else {
+            samplingPool.submit(() -> Arrays.stream(rows).parallel()
+                    .forEach(i -> sampled[i] = sample(chunks.get(i).sampling(), lastStates[i]))).join();
+        }
+    }
+
+    private SampledToken sample(StepInput.SamplingRequest r, long lastState) {
+        try {
+            Sampler sampler = new Sampler(config.vocabSize(), r.eosTokenIds());
+            return SampledToken.chosen(sampler.choose(logitsFor(lastState), r.params(), r.seed(), r.promptTokenIds(),
+                    r.outputTokenIds(), r.outputLength()));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            return SampledToken.failed(e.getMessage());
+        }
     }
 
     /** Steps executed. */
@@ -125,6 +197,7 @@ public final class SimulatedGpuBackend implements ModelBackend {
 
     @Override
     public void close() {
+        if (samplingPool != null) samplingPool.shutdownNow();
     }
 
     /** Writes the chunk's states through its block table; returns the state of its last position. */

@@ -1,17 +1,25 @@
 package dev.sparkllm.engine.backend.sim;
 
+import dev.sparkllm.engine.api.GenerationResult.TokenLogprob;
 import dev.sparkllm.engine.backend.StepInput;
 import dev.sparkllm.engine.backend.StepInput.Logits;
+import dev.sparkllm.engine.backend.StepInput.SamplingRequest;
 import dev.sparkllm.engine.backend.StepInput.SequenceChunk;
+import dev.sparkllm.engine.backend.StepOutput;
 import dev.sparkllm.engine.model.LlamaConfig;
+import dev.sparkllm.engine.sampling.Sampler;
+import dev.sparkllm.engine.sampling.SamplingParams;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -100,6 +108,98 @@ class SimulatedGpuBackendTest {
             double sigma = Math.sqrt(n * rate * (1 - rate));
             assertTrue(Math.abs(eos - n * rate) <= 4 * sigma + 1e-9, "rate " + rate + ": " + eos + " EOS of " + n);
         }
+    }
+
+    /**
+     * The device path's contract: the token (and log-probabilities) a sampling backend returns is what the
+     * sampler chooses from the logits the same backend returns without device sampling. Rows of one batch
+     * mixing greedy and seeded requests, penalties, min_new_tokens (EOS suppressed, EOS dominant half the time)
+     * and log-probabilities, sampled on several threads, next to a chunk that still wants its logits.
+     */
+    @Test
+    void deviceSamplingChoosesWhatTheSamplerChoosesFromTheLogits() {
+        Random r = new Random(11);
+        int rows = 200;
+        int[] eos = {2};
+        List<SequenceChunk> withRequests = new ArrayList<>();
+        List<SequenceChunk> plain = new ArrayList<>();
+        for (int i = 0; i < rows; i++) {
+            int[] prompt = tokens(1 + r.nextInt(12), i);
+            int[] output = tokens(r.nextInt(6), i + 1000);
+            int[] all = concat(prompt, output);
+            SamplingParams p = i % 4 == 0 ? SamplingParams.greedy(64)
+                    : new SamplingParams(0.6 + r.nextDouble(), r.nextInt(3) * 5, 0.8 + 0.2 * r.nextDouble(), i % 3 == 0 ? 0.05 : 0,
+                    1 + 0.3 * r.nextDouble(), r.nextDouble(), r.nextDouble(), 64, i % 5 == 0 ? 8 : 0, List.of(),
+                    new int[0], false, r.nextLong(), i % 3 - 1);
+            if (i % 7 == 0) p = new SamplingParams(0, 0, 1, 0, 1.2, 0, 0, 64, 8, List.of(), new int[0], false, 5L, 4);
+            int[] table = new int[5];  // 5 blocks of 4 hold the longest row (18 tokens); each row has its own
+            for (int b = 0; b < table.length; b++) table[b] = i * 5 + b;
+            plain.add(new SequenceChunk(i, all, 0, table, Logits.LAST));
+            withRequests.add(new SequenceChunk(i, all, 0, table, Logits.LAST,
+                    new SamplingRequest(p, p.seed() == null ? 0 : p.seed(), eos, prompt, Arrays.copyOf(output, 64), output.length)));
+        }
+        withRequests.add(new SequenceChunk(rows, tokens(3, 7), 0, blocks(1000), Logits.LAST)); // a logits row
+        plain.add(withRequests.get(rows));
+
+        List<float[]> logits = new SimulatedGpuBackend(CONFIG, 4, 1001, Roofline.instant(), 0.5, 0)
+                .execute(new StepInput(plain)).logits();
+        SimulatedGpuBackend device = new SimulatedGpuBackend(CONFIG, 4, 1001, Roofline.instant(), 0.5, 3);
+        assertTrue(device.samplesTokens());
+        StepOutput out = device.execute(new StepInput(withRequests));
+        device.close();
+
+        Sampler sampler = new Sampler(CONFIG.vocabSize(), eos);
+        int eosChosen = 0;
+        for (int i = 0; i < rows; i++) {
+            SamplingRequest q = withRequests.get(i).sampling();
+            Sampler.Choice expected = sampler.choose(logits.get(i).clone(), q.params(), q.seed(), q.promptTokenIds(),
+                    q.outputTokenIds(), q.outputLength());
+            assertNull(out.logits().get(i), "row " + i + " was sampled; its logits stay on the device");
+            assertNotNull(out.sampled().get(i), "row " + i);
+            Sampler.Choice actual = out.sampled().get(i).choice();
+            assertEquals(expected.tokenId(), actual.tokenId(), "row " + i);
+            assertLogprobsEqual(expected.logprob(), actual.logprob(), "row " + i);
+            if (actual.tokenId() == 2) eosChosen++;
+        }
+        assertTrue(eosChosen > 10, "EOS was meant to be chosen often where not suppressed, got " + eosChosen);
+        assertArrayEquals(logits.get(rows), out.logits().get(rows), "the row without a request keeps its logits");
+        assertNull(out.sampled().get(rows));
+    }
+
+    @Test
+    void samplingRequestToABackendThatDoesNotSampleIsRejected() {
+        SimulatedGpuBackend host = new SimulatedGpuBackend(CONFIG, 4, 64, Roofline.instant(), 0, 0);
+        assertFalse(host.samplesTokens());
+        SamplingRequest q = new SamplingRequest(SamplingParams.greedy(4), 1, new int[]{2}, tokens(2, 1), new int[4], 0);
+        assertThrows(IllegalArgumentException.class, () -> host.execute(new StepInput(List.of(
+                new SequenceChunk(1, tokens(2, 1), 0, blocks(0), Logits.LAST, q)))));
+        assertThrows(IllegalArgumentException.class, () -> new SequenceChunk(1, tokens(2, 1), 0, blocks(0), Logits.NONE, q),
+                "a sampling request without the last position's logits");
+    }
+
+    @Test
+    void deviceSamplingKernelReadsTheLogitsOnce() {
+        Roofline r = new Roofline(0, 0, 0, 1e9, 1e12); // 1 GB/s: seconds are gigabytes
+        assertEquals(4 * 256 * 32000 / 1e9, r.stepSeconds(0, 0, 256L * 32000), 1e-15);
+        assertEquals(r.stepSeconds(10, 20), r.stepSeconds(10, 20, 0));
+    }
+
+    static void assertLogprobsEqual(TokenLogprob expected, TokenLogprob actual, String what) {
+        if (expected == null) {
+            assertNull(actual, what);
+            return;
+        }
+        assertNotNull(actual, what);
+        assertEquals(expected.tokenId(), actual.tokenId(), what);
+        assertEquals(expected.logprob(), actual.logprob(), 0f, what);
+        assertArrayEquals(expected.topIds(), actual.topIds(), what);
+        assertArrayEquals(expected.topLogprobs(), actual.topLogprobs(), 0f, what);
+    }
+
+    static int[] concat(int[] a, int[] b) {
+        int[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     @Test
