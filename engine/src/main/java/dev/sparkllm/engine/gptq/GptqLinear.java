@@ -161,11 +161,18 @@ public final class GptqLinear implements Linear {
                 sumX[r * groups + g] = s;
             }
         }
+        // Blocks of four rows share unpacked tiles; 4-bit leftover rows (all rows of a single-stream step) go
+        // through per-word product tables instead, which need no unpacking and give the same bits.
+        int tileRows = computeBits == 4 ? rows - rows % 4 : rows;
+        for (int r = tileRows; r < rows; r++) {
+            rowByTables(xs, r * slotsPerRow, sumX, r * groups, y, r * out, outStart, outEnd - outStart);
+        }
+        if (tileRows == 0) return;
         int tileWords = Math.max(1, TILE_SLOTS / vpw);
         float[][] tile = new float[tileWords * vpw][TILE_COLS]; // [slots][TILE_COLS] unpacked values q as floats
         int[] words = new int[TILE_COLS];                       // one word row of the tile's columns
-        float[][] acc = new float[rows][TILE_COLS];             // [rows][TILE_COLS] Σ x·q of the current group
-        float[][] yTile = new float[rows][TILE_COLS];           // [rows][TILE_COLS] outputs so far
+        float[][] acc = new float[tileRows][TILE_COLS];         // [tileRows][TILE_COLS] Σ x·q of the current group
+        float[][] yTile = new float[tileRows][TILE_COLS];       // [tileRows][TILE_COLS] outputs so far
         for (int c0 = outStart; c0 < outEnd; c0 += TILE_COLS) {
             int cn = Math.min(TILE_COLS, outEnd - c0);
             for (float[] yr : yTile) Arrays.fill(yr, 0f);
@@ -177,21 +184,61 @@ public final class GptqLinear implements Linear {
                     int slot0 = w * vpw;
                     int slots = (we - w) * vpw;
                     int r = 0;
-                    for (; r + 4 <= rows; r += 4) {
+                    for (; r + 4 <= tileRows; r += 4) {
                         accumulate4Rows(xs, slotsPerRow, r * slotsPerRow + slot0, slots, tile, acc[r], acc[r + 1], acc[r + 2], acc[r + 3]);
                     }
-                    for (; r < rows; r++) accumulateRow(xs, r * slotsPerRow + slot0, slots, tile, acc[r]);
+                    for (; r < tileRows; r++) accumulateRow(xs, r * slotsPerRow + slot0, slots, tile, acc[r]);
                 }
                 int so = g * out + c0;
-                for (int r = 0; r < rows; r++) {
+                for (int r = 0; r < tileRows; r++) {
                     float sx = sumX[r * groups + g];
                     float[] ar = acc[r];
                     float[] yr = yTile[r];
                     for (int j = 0; j < cn; j++) yr[j] += scales[so + j] * (ar[j] - zeros[so + j] * sx);
                 }
             }
-            for (int r = 0; r < rows; r++) System.arraycopy(yTile[r], 0, y, r * out + c0, cn);
+            for (int r = 0; r < tileRows; r++) System.arraycopy(yTile[r], 0, y, r * out + c0, cn);
         }
+    }
+
+    /**
+     * One row over all of {@code [c0, c0 + n)} for 4-bit words, without unpacking. Per word a table holds
+     * {@code x_k * v} for its eight activations and all sixteen values: exactly the products the tile path
+     * forms, added to the column's sum one slot at a time in slot order, so each output has the same bits
+     * as when its row goes through {@link #accumulate4Rows} in a larger batch.
+     */
+    private void rowByTables(float[] xs, int xo, float[] sumX, int so, float[] y, int yo, int c0, int n) {
+        float[] t = new float[128];  // [8 activations, 16 values]
+        float[] acc = new float[n];  // Σ x·q of the current group
+        float[] yRow = new float[n]; // the row's outputs so far
+        for (int g = 0; g + 1 < groupWordStart.length; g++) {
+            Arrays.fill(acc, 0f);
+            for (int w = groupWordStart[g], w1 = groupWordStart[g + 1]; w < w1; w++) {
+                int xb = xo + w * 8;
+                for (int k = 0; k < 8; k++) {
+                    float xk = xs[xb + k];
+                    for (int v = 0; v < 16; v++) t[k * 16 + v] = xk * v;
+                }
+                int base = w * out + c0;
+                for (int j = 0; j < n; j++) {
+                    int q = qc[base + j];
+                    float a = acc[j];
+                    a += t[q & 15];
+                    a += t[16 + ((q >>> 4) & 15)];
+                    a += t[32 + ((q >>> 8) & 15)];
+                    a += t[48 + ((q >>> 12) & 15)];
+                    a += t[64 + ((q >>> 16) & 15)];
+                    a += t[80 + ((q >>> 20) & 15)];
+                    a += t[96 + ((q >>> 24) & 15)];
+                    a += t[112 + (q >>> 28)];
+                    acc[j] = a;
+                }
+            }
+            float sx = sumX[so + g];
+            int go = g * out + c0;
+            for (int j = 0; j < n; j++) yRow[j] += scales[go + j] * (acc[j] - zeros[go + j] * sx);
+        }
+        System.arraycopy(yRow, 0, y, yo + c0, n);
     }
 
     /** The activations in compute slot order, padding slots zero: x itself when no permutation is needed. */
