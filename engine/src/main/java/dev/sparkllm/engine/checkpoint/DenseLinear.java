@@ -4,7 +4,8 @@ import dev.sparkllm.engine.model.Linear;
 
 /**
  * A dense linear layer {@code y = x · Wᵀ} over a weight {@code [out, in]} kept in checkpoint precision.
- * Each output is one {@link DenseMatrix#dot} of a weight row with an input row, in a fixed summation order:
+ * Each output is one {@link DenseMatrix#dot} of a weight row with an input row, in a fixed summation order
+ * (a batch widens each 16-bit weight row once and dots the floats, which gives the same bits):
  * the same arithmetic for every batch and output split (the {@link Linear} contract). Nothing is shared
  * between calls, so concurrent calls on disjoint output ranges are safe.
  */
@@ -42,9 +43,17 @@ public final class DenseLinear implements Linear {
             throw new IllegalArgumentException(rows + " rows need x of " + (long) rows * in + " and y of "
                     + (long) rows * out + " floats; got " + x.length + " and " + y.length);
         }
+        if (rows == 1) {
+            for (int o = outStart; o < outEnd; o++) y[o] = weight.dot(o, x, 0);
+            return;
+        }
+        // Widen each weight row once and reuse it for every input row (16-bit rows would otherwise be widened
+        // again per row); DenseMatrix.dot over the widened row gives the same bits as weight.dot.
+        float[] w = new float[in]; // one weight row as floats
         for (int o = outStart; o < outEnd; o++) {
+            weight.row(o, w, 0);
             for (int r = 0; r < rows; r++) {
-                y[r * out + o] = weight.dot(o, x, r * in);
+                y[r * out + o] = DenseMatrix.dot(w, 0, x, r * in, in);
             }
         }
     }
