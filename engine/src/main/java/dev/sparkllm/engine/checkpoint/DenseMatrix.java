@@ -121,16 +121,24 @@ public final class DenseMatrix {
 
     /** Writes row {@code r} as floats into {@code dst[off .. off+cols)}. */
     public void row(int r, float[] dst, int off) {
+        segment(r, 0, cols, dst, off);
+    }
+
+    /** Writes columns {@code [c0, c0+n)} of row {@code r} as floats into {@code dst[off .. off+n)}. */
+    public void segment(int r, int c0, int n, float[] dst, int off) {
         if (r < 0 || r >= rows) {
             throw new IndexOutOfBoundsException("row " + r + " outside [0, " + rows + ")");
         }
-        int base = r * cols;
+        if (c0 < 0 || n < 0 || c0 + n > cols) {
+            throw new IndexOutOfBoundsException("columns [" + c0 + ", " + (c0 + n) + ") outside [0, " + cols + ")");
+        }
+        int base = r * cols + c0;
         if (full != null) {
-            System.arraycopy(full, base, dst, off, cols);
+            System.arraycopy(full, base, dst, off, n);
         } else if (dtype == DType.F16) {
-            for (int c = 0; c < cols; c++) dst[off + c] = Half.f16ToFloat(half[base + c]);
+            for (int c = 0; c < n; c++) dst[off + c] = Half.f16ToFloat(half[base + c]);
         } else {
-            for (int c = 0; c < cols; c++) dst[off + c] = Half.bf16ToFloat(half[base + c]);
+            for (int c = 0; c < n; c++) dst[off + c] = Half.bf16ToFloat(half[base + c]);
         }
     }
 }
