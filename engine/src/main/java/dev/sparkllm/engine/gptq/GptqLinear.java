@@ -13,10 +13,14 @@ import java.util.Arrays;
  * padded to whole words, and values are repacked with {@code computeBits} bits each (3-bit values widen to
  * 4 so none straddles a word). Packed words stay compact in an {@code int[]}; nothing is dequantised.
  *
- * <p>Per output column the sum runs group by group, word by word, value by value, always in that order, as
- * {@code scale * (Σ x·q - zero * Σ x)}: the same arithmetic whatever the batch or the output range, so the
- * {@link Linear} batch-invariance contract holds. Calls with disjoint output ranges may run concurrently:
- * all scratch space is per call.
+ * <p>Per output column the sum runs group by group, slot by slot, always in that order, as
+ * {@code scale * (Σ x·q - zero * Σ x)}, each slot adding the product {@code x·q} to the group's sum: the same
+ * arithmetic whatever the batch or the output range, so the {@link Linear} batch-invariance contract holds.
+ * How the work is scheduled only changes speed: a batch is taken four rows at a time against small tiles of
+ * unpacked values ({@code [64 slots, 64 columns]} floats, unpacked once per call and shared by all rows), and
+ * 4-bit rows outside such blocks (a single-stream step) use per-word product tables read straight from the
+ * packed words. Weights stay packed; calls with disjoint output ranges may run concurrently, all scratch
+ * space is per call.
  */
 public final class GptqLinear implements Linear {
 
