@@ -66,18 +66,7 @@ public final class DenseMatrix {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int i = 0;
         if (full != null) {
-            float[] w = full;
-            for (; i + 8 <= n; i += 8) {
-                s0 += x[xo + i] * w[wo + i];
-                s1 += x[xo + i + 1] * w[wo + i + 1];
-                s2 += x[xo + i + 2] * w[wo + i + 2];
-                s3 += x[xo + i + 3] * w[wo + i + 3];
-                s4 += x[xo + i + 4] * w[wo + i + 4];
-                s5 += x[xo + i + 5] * w[wo + i + 5];
-                s6 += x[xo + i + 6] * w[wo + i + 6];
-                s7 += x[xo + i + 7] * w[wo + i + 7];
-            }
-            for (; i < n; i++) s0 += x[xo + i] * w[wo + i];
+            return dot(full, wo, x, xo, n);
         } else if (dtype == DType.F16) {
             short[] w = half;
             for (; i + 8 <= n; i += 8) {
@@ -108,18 +97,48 @@ public final class DenseMatrix {
         return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
+    /**
+     * {@code Σ_c x[xo+c] · w[wo+c]} over {@code n} floats with the same eight interleaved partial sums as
+     * {@link #dot(int, float[], int)}: a row widened once with {@link #row} and then dotted with many inputs
+     * gives exactly the bits {@code dot(r, x, xo)} gives, since widening 16-bit values is exact.
+     */
+    public static float dot(float[] w, int wo, float[] x, int xo, int n) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            s0 += x[xo + i] * w[wo + i];
+            s1 += x[xo + i + 1] * w[wo + i + 1];
+            s2 += x[xo + i + 2] * w[wo + i + 2];
+            s3 += x[xo + i + 3] * w[wo + i + 3];
+            s4 += x[xo + i + 4] * w[wo + i + 4];
+            s5 += x[xo + i + 5] * w[wo + i + 5];
+            s6 += x[xo + i + 6] * w[wo + i + 6];
+            s7 += x[xo + i + 7] * w[wo + i + 7];
+        }
+        for (; i < n; i++) s0 += x[xo + i] * w[wo + i];
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    }
+
     /** Writes row {@code r} as floats into {@code dst[off .. off+cols)}. */
     public void row(int r, float[] dst, int off) {
+        segment(r, 0, cols, dst, off);
+    }
+
+    /** Writes columns {@code [c0, c0+n)} of row {@code r} as floats into {@code dst[off .. off+n)}. */
+    public void segment(int r, int c0, int n, float[] dst, int off) {
         if (r < 0 || r >= rows) {
             throw new IndexOutOfBoundsException("row " + r + " outside [0, " + rows + ")");
         }
-        int base = r * cols;
+        if (c0 < 0 || n < 0 || c0 + n > cols) {
+            throw new IndexOutOfBoundsException("columns [" + c0 + ", " + (c0 + n) + ") outside [0, " + cols + ")");
+        }
+        int base = r * cols + c0;
         if (full != null) {
-            System.arraycopy(full, base, dst, off, cols);
+            System.arraycopy(full, base, dst, off, n);
         } else if (dtype == DType.F16) {
-            for (int c = 0; c < cols; c++) dst[off + c] = Half.f16ToFloat(half[base + c]);
+            for (int c = 0; c < n; c++) dst[off + c] = Half.f16ToFloat(half[base + c]);
         } else {
-            for (int c = 0; c < cols; c++) dst[off + c] = Half.bf16ToFloat(half[base + c]);
+            for (int c = 0; c < n; c++) dst[off + c] = Half.bf16ToFloat(half[base + c]);
         }
     }
 }

@@ -13,12 +13,21 @@ import java.util.Arrays;
  * padded to whole words, and values are repacked with {@code computeBits} bits each (3-bit values widen to
  * 4 so none straddles a word). Packed words stay compact in an {@code int[]}; nothing is dequantised.
  *
- * <p>Per output column the sum runs group by group, word by word, value by value, always in that order, as
- * {@code scale * (Σ x·q - zero * Σ x)}: the same arithmetic whatever the batch or the output range, so the
- * {@link Linear} batch-invariance contract holds. Calls with disjoint output ranges may run concurrently:
- * all scratch space is per call.
+ * <p>Per output column the sum runs group by group, slot by slot, always in that order, as
+ * {@code scale * (Σ x·q - zero * Σ x)}, each slot adding the product {@code x·q} to the group's sum: the same
+ * arithmetic whatever the batch or the output range, so the {@link Linear} batch-invariance contract holds.
+ * How the work is scheduled only changes speed: a batch is taken four rows at a time against small tiles of
+ * unpacked values ({@code [64 slots, 64 columns]} floats, unpacked once per call and shared by all rows), and
+ * 4-bit rows outside such blocks (a single-stream step) use per-word product tables read straight from the
+ * packed words. Weights stay packed; calls with disjoint output ranges may run concurrently, all scratch
+ * space is per call.
  */
 public final class GptqLinear implements Linear {
+
+    /** Output columns per tile: long enough for the JIT's vector loops, short enough to keep scratch small. */
+    private static final int TILE_COLS = 64;
+    /** Input slots per tile: with {@link #TILE_COLS} a 16 KiB float tile that stays in L1 across the batch. */
+    private static final int TILE_SLOTS = 64;
 
     private final int in;               // input features
     private final int out;              // output features
@@ -141,77 +150,166 @@ public final class GptqLinear implements Linear {
             throw new IllegalArgumentException(rows + " rows need x of " + (long) rows * in + " and y of "
                     + (long) rows * out + " floats; got " + x.length + " and " + y.length);
         }
-        int n = outEnd - outStart;
-        if (n == 0) return;
-        float[] acc = new float[n];   // Σ x·q of the current group, per output column
-        float[] yRow = new float[n];  // the row's outputs so far
-        float[] gathered = perm != null ? new float[perm.length] : null;
+        if (outStart == outEnd || rows == 0) return;
+        int groups = groupWordStart.length - 1;
+        int vpw = valuesPerWord;
+        int slotsPerRow = groupWordStart[groups] * vpw;
+        float[] xs = gather(x, rows);  // [rows, slotsPerRow] activations in slot order
+        float[] sumX = new float[rows * groups]; // [rows, groups] Σ x over each group's slots, in slot order
         for (int r = 0; r < rows; r++) {
-            float[] xs = x;
-            int xo = r * in;
-            if (gathered != null) {
-                for (int s = 0; s < perm.length; s++) gathered[s] = perm[s] < 0 ? 0f : x[xo + perm[s]];
-                xs = gathered;
-                xo = 0;
-            }
-            Arrays.fill(yRow, 0f);
-            for (int g = 0; g + 1 < groupWordStart.length; g++) {
-                int w0 = groupWordStart[g];
-                int w1 = groupWordStart[g + 1];
-                float sumX = 0f;
-                for (int s = xo + w0 * valuesPerWord, end = xo + w1 * valuesPerWord; s < end; s++) sumX += xs[s];
-                Arrays.fill(acc, 0f);
-                if (computeBits == 4) {
-                    accumulate4(xs, xo, w0, w1, outStart, n, acc);
-                } else {
-                    accumulateGeneric(xs, xo, w0, w1, outStart, n, acc);
+            for (int g = 0; g < groups; g++) {
+                float s = 0f;
+                for (int i = r * slotsPerRow + groupWordStart[g] * vpw, end = r * slotsPerRow + groupWordStart[g + 1] * vpw; i < end; i++) {
+                    s += xs[i];
                 }
-                int so = g * out + outStart;
-                for (int j = 0; j < n; j++) {
-                    yRow[j] += scales[so + j] * (acc[j] - zeros[so + j] * sumX);
+                sumX[r * groups + g] = s;
+            }
+        }
+        // Blocks of four rows share unpacked tiles; 4-bit leftover rows (all rows of a single-stream step) go
+        // through per-word product tables instead, which need no unpacking and give the same bits.
+        int tileRows = computeBits == 4 ? rows - rows % 4 : rows;
+        for (int r = tileRows; r < rows; r++) {
+            rowByTables(xs, r * slotsPerRow, sumX, r * groups, y, r * out, outStart, outEnd - outStart);
+        }
+        if (tileRows == 0) return;
+        int tileWords = Math.max(1, TILE_SLOTS / vpw);
+        float[][] tile = new float[tileWords * vpw][TILE_COLS]; // [slots][TILE_COLS] unpacked values q as floats
+        int[] words = new int[TILE_COLS];                       // one word row of the tile's columns
+        float[][] acc = new float[tileRows][TILE_COLS];         // [tileRows][TILE_COLS] Σ x·q of the current group
+        float[][] yTile = new float[tileRows][TILE_COLS];       // [tileRows][TILE_COLS] outputs so far
+        for (int c0 = outStart; c0 < outEnd; c0 += TILE_COLS) {
+            int cn = Math.min(TILE_COLS, outEnd - c0);
+            for (float[] yr : yTile) Arrays.fill(yr, 0f);
+            for (int g = 0; g < groups; g++) {
+                for (float[] ar : acc) Arrays.fill(ar, 0f);
+                for (int w = groupWordStart[g], w1 = groupWordStart[g + 1]; w < w1; w += tileWords) {
+                    int we = Math.min(w1, w + tileWords);
+                    unpackTile(w, we, c0, cn, words, tile);
+                    int slot0 = w * vpw;
+                    int slots = (we - w) * vpw;
+                    int r = 0;
+                    for (; r + 4 <= tileRows; r += 4) {
+                        accumulate4Rows(xs, slotsPerRow, r * slotsPerRow + slot0, slots, tile, acc[r], acc[r + 1], acc[r + 2], acc[r + 3]);
+                    }
+                    for (; r < tileRows; r++) accumulateRow(xs, r * slotsPerRow + slot0, slots, tile, acc[r]);
+                }
+                int so = g * out + c0;
+                for (int r = 0; r < tileRows; r++) {
+                    float sx = sumX[r * groups + g];
+                    float[] ar = acc[r];
+                    float[] yr = yTile[r];
+                    for (int j = 0; j < cn; j++) yr[j] += scales[so + j] * (ar[j] - zeros[so + j] * sx);
                 }
             }
-            System.arraycopy(yRow, 0, y, r * out + outStart, n);
+            for (int r = 0; r < tileRows; r++) System.arraycopy(yTile[r], 0, y, r * out + c0, cn);
         }
     }
 
     /**
-     * 4-bit words (8 values each), the hot path. Per word, a table holds {@code x_k * v} for each of the eight
-     * activations and all sixteen values, so the inner loop is eight lookups and adds; each product is the same
-     * float multiplication the direct form would do, so results do not depend on the table.
+     * One row over all of {@code [c0, c0 + n)} for 4-bit words, without unpacking. Per word a table holds
+     * {@code x_k * v} for its eight activations and all sixteen values: exactly the products the tile path
+     * forms, added to the column's sum one slot at a time in slot order, so each output has the same bits
+     * as when its row goes through {@link #accumulate4Rows} in a larger batch.
      */
-    private void accumulate4(float[] xs, int xo, int w0, int w1, int outStart, int n, float[] acc) {
-        float[] t = new float[128]; // [8 activations, 16 values]
-        for (int w = w0; w < w1; w++) {
-            int xb = xo + w * 8;
-            for (int k = 0; k < 8; k++) {
-                float xk = xs[xb + k];
-                for (int v = 0; v < 16; v++) t[k * 16 + v] = xk * v;
+    private void rowByTables(float[] xs, int xo, float[] sumX, int so, float[] y, int yo, int c0, int n) {
+        float[] t = new float[128];  // [8 activations, 16 values]
+        float[] acc = new float[n];  // Σ x·q of the current group
+        float[] yRow = new float[n]; // the row's outputs so far
+        for (int g = 0; g + 1 < groupWordStart.length; g++) {
+            Arrays.fill(acc, 0f);
+            for (int w = groupWordStart[g], w1 = groupWordStart[g + 1]; w < w1; w++) {
+                int xb = xo + w * 8;
+                for (int k = 0; k < 8; k++) {
+                    float xk = xs[xb + k];
+                    for (int v = 0; v < 16; v++) t[k * 16 + v] = xk * v;
+                }
+                int base = w * out + c0;
+                for (int j = 0; j < n; j++) {
+                    int q = qc[base + j];
+                    float a = acc[j];
+                    a += t[q & 15];
+                    a += t[16 + ((q >>> 4) & 15)];
+                    a += t[32 + ((q >>> 8) & 15)];
+                    a += t[48 + ((q >>> 12) & 15)];
+                    a += t[64 + ((q >>> 16) & 15)];
+                    a += t[80 + ((q >>> 20) & 15)];
+                    a += t[96 + ((q >>> 24) & 15)];
+                    a += t[112 + (q >>> 28)];
+                    acc[j] = a;
+                }
             }
-            int base = w * out + outStart;
-            for (int j = 0; j < n; j++) {
-                int q = qc[base + j];
-                acc[j] += t[q & 15] + t[16 + ((q >>> 4) & 15)] + t[32 + ((q >>> 8) & 15)] + t[48 + ((q >>> 12) & 15)]
-                        + t[64 + ((q >>> 16) & 15)] + t[80 + ((q >>> 20) & 15)] + t[96 + ((q >>> 24) & 15)] + t[112 + (q >>> 28)];
+            float sx = sumX[so + g];
+            int go = g * out + c0;
+            for (int j = 0; j < n; j++) yRow[j] += scales[go + j] * (acc[j] - zeros[go + j] * sx);
+        }
+        System.arraycopy(yRow, 0, y, yo + c0, n);
+    }
+
+    /** The activations in compute slot order, padding slots zero: x itself when no permutation is needed. */
+    private float[] gather(float[] x, int rows) {
+        if (perm == null) return x;
+        int slots = perm.length;
+        float[] xs = new float[rows * slots]; // [rows, slots]
+        for (int r = 0; r < rows; r++) {
+            int xo = r * in;
+            int so = r * slots;
+            for (int s = 0; s < slots; s++) {
+                int i = perm[s];
+                xs[so + s] = i < 0 ? 0f : x[xo + i];
+            }
+        }
+        return xs;
+    }
+
+    /**
+     * Unpacks words {@code [w0, w1)} of output columns {@code [c0, c0 + cn)} into {@code tile[slot][j]}, columns
+     * past {@code cn} zero: each packed word is read once per call and then serves every row of the batch.
+     * Loops run over whole {@link #TILE_COLS}-long arrays from index 0, the shape the JIT vectorises.
+     */
+    private void unpackTile(int w0, int w1, int c0, int cn, int[] words, float[][] tile) {
+        int vpw = valuesPerWord;
+        int cb = computeBits;
+        int mask = (1 << cb) - 1;
+        if (cn < TILE_COLS) Arrays.fill(words, cn, TILE_COLS, 0);
+        for (int w = w0; w < w1; w++) {
+            System.arraycopy(qc, w * out + c0, words, 0, cn);
+            for (int k = 0; k < vpw; k++) {
+                int shift = k * cb;
+                float[] t = tile[(w - w0) * vpw + k];
+                for (int j = 0; j < TILE_COLS; j++) t[j] = (words[j] >>> shift) & mask;
             }
         }
     }
 
-    /** 2-bit (16 values a word) and 8-bit (4 values a word). */
-    private void accumulateGeneric(float[] xs, int xo, int w0, int w1, int outStart, int n, float[] acc) {
-        int vpw = valuesPerWord;
-        int cb = computeBits;
-        int mask = (1 << cb) - 1;
-        float[] xw = new float[vpw];
-        for (int w = w0; w < w1; w++) {
-            System.arraycopy(xs, xo + w * vpw, xw, 0, vpw);
-            int base = w * out + outStart;
-            for (int j = 0; j < n; j++) {
-                int q = qc[base + j];
-                float s = 0f;
-                for (int k = 0; k < vpw; k++) s += xw[k] * ((q >>> (k * cb)) & mask);
-                acc[j] += s;
+    /**
+     * Four rows (inputs at {@code xs[x0 + r·stride + s]}) against one tile: {@code acc_r[j] += x_r[s] * q[s][j]}
+     * for slots in order. Each row's sequence of multiplications and additions is exactly that of
+     * {@link #accumulateRow}, so blocking rows changes no bits; it only lets one load of the tile feed four rows.
+     */
+    private static void accumulate4Rows(float[] xs, int stride, int x0, int slots, float[][] tile,
+                                        float[] acc0, float[] acc1, float[] acc2, float[] acc3) {
+        for (int s = 0; s < slots; s++) {
+            float v0 = xs[x0 + s];
+            float v1 = xs[x0 + stride + s];
+            float v2 = xs[x0 + 2 * stride + s];
+            float v3 = xs[x0 + 3 * stride + s];
+            float[] q = tile[s];
+            for (int j = 0; j < TILE_COLS; j++) {
+                float w = q[j];
+                acc0[j] += v0 * w;
+                acc1[j] += v1 * w;
+                acc2[j] += v2 * w;
+                acc3[j] += v3 * w;
             }
+        }
+    }
+
+    /** One row against one tile, the same arithmetic as each row of {@link #accumulate4Rows}. */
+    private static void accumulateRow(float[] xs, int x0, int slots, float[][] tile, float[] acc) {
+        for (int s = 0; s < slots; s++) {
+            float v = xs[x0 + s];
+            float[] q = tile[s];
+            for (int j = 0; j < TILE_COLS; j++) acc[j] += v * q[j];
         }
     }
 

@@ -55,6 +55,9 @@ class DenseLinearTest {
                     magnitude += Math.abs((double) x[r * in + i] * stored[o * in + i]);
                 }
                 assertTrue(Math.abs(y[r * out + o] - ref) <= 1e-6 * magnitude, "row " + r + " out " + o);
+                // The tiled batch keeps DenseMatrix.dot's summation order exactly.
+                assertEquals(Float.floatToRawIntBits(linear.weight().dot(o, x, r * in)), Float.floatToRawIntBits(y[r * out + o]),
+                        "row " + r + " out " + o + " differs from DenseMatrix.dot");
             }
             float[] single = new float[out];
             float[] row = new float[in];

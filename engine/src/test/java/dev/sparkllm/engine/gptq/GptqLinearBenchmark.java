@@ -12,14 +12,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Benchmark harness (not a test): runs every linear layer of a model once per simulated decode step, single
- * row, on 1 and on N threads splitting the output range as the CPU backend does, and prints steps per second
+ * Benchmark harness (not a test): runs every linear layer of a model once per simulated decode step, over a
+ * batch of rows (default 1), on 1 and on N threads splitting the output range as the CPU backend does, and prints steps per second
  * and multiply-adds per second. The linears are most of a step's work, so this bounds tokens/s from above.
  *
  * <pre>
  * mvn -q -o -pl engine test-compile
  * java -cp engine/target/classes:engine/target/test-classes:$(cat cp.txt) dev.sparkllm.engine.gptq.GptqLinearBenchmark \
- *     ../shared/models/kjv-tiny/main [threads] [seconds]
+ *     ../shared/models/kjv-tiny/main [threads] [seconds] [rows]
  * </pre>
  */
 public final class GptqLinearBenchmark {
@@ -28,6 +28,7 @@ public final class GptqLinearBenchmark {
         Path dir = Path.of(args.length > 0 ? args[0] : "../shared/models/kjv-tiny/main");
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
         double seconds = args.length > 2 ? Double.parseDouble(args[2]) : 5;
+        int rows = args.length > 3 ? Integer.parseInt(args[3]) : 1;
         List<Linear> linears = new ArrayList<>();
         try (ModelDirectory m = ModelDirectory.open(dir)) {
             LlamaWeights w = m.loadWeights();
@@ -38,25 +39,27 @@ public final class GptqLinearBenchmark {
         }
         long macs = 0;
         for (Linear l : linears) macs += (long) l.inFeatures() * l.outFeatures();
-        System.out.printf("%s: %d linears, %.2f M multiply-adds per step%n", dir, linears.size(), macs / 1e6);
+        macs *= rows;
+        System.out.printf("%s: %d linears, %d rows, %.2f M multiply-adds per step%n", dir, linears.size(), rows, macs / 1e6);
         for (int t : new int[] {1, threads}) {
             ExecutorService pool = Executors.newFixedThreadPool(t);
             try {
-                run(linears, t, pool, seconds / 3); // warm-up
-                double stepsPerSecond = run(linears, t, pool, seconds);
-                System.out.printf("threads %d: %.0f steps/s, %.2f G multiply-adds/s%n", t, stepsPerSecond, stepsPerSecond * macs / 1e9);
+                run(linears, rows, t, pool, seconds / 3); // warm-up
+                double stepsPerSecond = run(linears, rows, t, pool, seconds);
+                System.out.printf("threads %d: %.0f steps/s (%.0f rows/s), %.2f G multiply-adds/s%n", t, stepsPerSecond,
+                        stepsPerSecond * rows, stepsPerSecond * macs / 1e9);
             } finally {
                 pool.shutdownNow();
             }
         }
     }
 
-    private static double run(List<Linear> linears, int threads, ExecutorService pool, double seconds) throws Exception {
+    private static double run(List<Linear> linears, int rows, int threads, ExecutorService pool, double seconds) throws Exception {
         float[][] xs = new float[linears.size()][];
         float[][] ys = new float[linears.size()][];
         for (int i = 0; i < linears.size(); i++) {
-            xs[i] = GptqLinearTest.randomInput(linears.get(i).inFeatures(), i);
-            ys[i] = new float[linears.get(i).outFeatures()];
+            xs[i] = GptqLinearTest.randomInput(rows * linears.get(i).inFeatures(), i);
+            ys[i] = new float[rows * linears.get(i).outFeatures()];
         }
         long cpuStart = processCpuNanos();
         long start = System.nanoTime();
@@ -68,7 +71,7 @@ public final class GptqLinearBenchmark {
                 float[] x = xs[i];
                 float[] y = ys[i];
                 if (threads == 1) {
-                    l.forward(x, 1, y, 0, l.outFeatures());
+                    l.forward(x, rows, y, 0, l.outFeatures());
                     continue;
                 }
                 List<Future<?>> parts = new ArrayList<>();
@@ -76,7 +79,7 @@ public final class GptqLinearBenchmark {
                 for (int t = 0; t < threads; t++) {
                     int s = (int) ((long) out * t / threads);
                     int e = (int) ((long) out * (t + 1) / threads);
-                    parts.add(pool.submit(() -> l.forward(x, 1, y, s, e)));
+                    parts.add(pool.submit(() -> l.forward(x, rows, y, s, e)));
                 }
                 for (Future<?> f : parts) f.get();
             }
@@ -85,7 +88,8 @@ public final class GptqLinearBenchmark {
         double wall = (System.nanoTime() - start) / 1e9;
         double cpu = (processCpuNanos() - cpuStart) / 1e9;
         // On a shared machine wall time overstates the cost; CPU time shows what the kernels need.
-        System.out.printf("  (%d steps in %.2f s wall, %.2f s CPU: %.0f steps per CPU-second)%n", steps, wall, cpu, steps / cpu);
+        System.out.printf("  (%d steps in %.2f s wall, %.2f s CPU: %.0f steps, %.0f rows per CPU-second)%n", steps, wall, cpu,
+                steps / cpu, steps * rows / cpu);
         return steps / wall;
     }
 
