@@ -17,6 +17,8 @@ public final class Main implements Runnable {
     /** Runs the command line and returns its exit code (for tests). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        // Everything after "bench HARNESS" belongs to the harness, --help included.
+        cl.getSubcommands().get("bench").setStopAtPositional(true);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             // Expected problems (bad model directory, bad option) get one clear line, not a stack trace.
             if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
