@@ -44,6 +44,15 @@ public record LlamaConfig(
         }
     }
 
+    @Override
+    public String toString() {
+        return "LlamaConfig[vocab=" + vocabSize + ", hidden=" + hiddenSize + ", intermediate=" + intermediateSize
+                + ", layers=" + numLayers + ", heads=" + numHeads + ", kvHeads=" + numKvHeads + ", headDim=" + headDim
+                + ", maxPositions=" + maxPositionEmbeddings + ", rmsNormEps=" + rmsNormEps + ", rope=" + rope
+                + ", tiedEmbeddings=" + tieWordEmbeddings + ", bos=" + bosTokenId
+                + ", eos=" + java.util.Arrays.toString(eosTokenIds) + "]";
+    }
+
     /** Width of the query projection output: numHeads * headDim. */
     public int qDim() { return numHeads * headDim; }
 
