@@ -11,9 +11,15 @@ import java.util.Map;
  * @param messagesColumn an array of {@code struct<role: string, content: string>}, or null
  * @param idColumn       a string or integer id column (seeds derive from it), or null for position-based ids
  * @param rowParams      per-row sampling options: option name (e.g. "max_new_tokens") to column name
+ * @param optionsColumn  a {@code map<string, string>} column of further per-row sampling options, or null
+ *                       ({@code llm_generate}'s second argument); named columns in rowParams win over it
  */
 public record GenerationColumns(String promptColumn, String messagesColumn, String idColumn,
-                                Map<String, String> rowParams) implements Serializable {
+                                Map<String, String> rowParams, String optionsColumn) implements Serializable {
+
+    public GenerationColumns(String promptColumn, String messagesColumn, String idColumn, Map<String, String> rowParams) {
+        this(promptColumn, messagesColumn, idColumn, rowParams, null);
+    }
 
     public GenerationColumns {
         if ((promptColumn == null) == (messagesColumn == null)) {
@@ -27,10 +33,10 @@ public record GenerationColumns(String promptColumn, String messagesColumn, Stri
     }
 
     public GenerationColumns withId(String id) {
-        return new GenerationColumns(promptColumn, messagesColumn, id, rowParams);
+        return new GenerationColumns(promptColumn, messagesColumn, id, rowParams, optionsColumn);
     }
 
     public GenerationColumns withRowParams(Map<String, String> params) {
-        return new GenerationColumns(promptColumn, messagesColumn, idColumn, params);
+        return new GenerationColumns(promptColumn, messagesColumn, idColumn, params, optionsColumn);
     }
 }

@@ -84,9 +84,10 @@ public final class GenerationSettings implements Serializable {
         try {
             return (GenerationBinding) Class.forName(bindingClass, true, Thread.currentThread().getContextClassLoader())
                     .getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | ClassCastException e) {
-            throw new IllegalArgumentException("cannot create generation binding " + bindingClass
-                    + "; it must implement " + GenerationBinding.class.getName() + " with a public no-arg constructor", e);
+        } catch (ReflectiveOperationException | ClassCastException | LinkageError e) {
+            throw new IllegalArgumentException("cannot create generation binding " + bindingClass + " (" + e
+                    + "); it must be on the classpath and implement " + GenerationBinding.class.getName()
+                    + " with a public no-arg constructor", e);
         }
     }
 

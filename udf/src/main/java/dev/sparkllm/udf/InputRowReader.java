@@ -29,6 +29,7 @@ final class InputRowReader implements Serializable {
     private final int id;
     private final String[] paramNames;
     private final int[] paramColumns;
+    private final int options;
 
     InputRowReader(StructType schema, GenerationColumns cols) {
         prompt = cols.promptColumn() == null ? -1 : schema.fieldIndex(cols.promptColumn());
@@ -36,6 +37,7 @@ final class InputRowReader implements Serializable {
                 ? -1 : schema.fieldIndex(PROMPT_BYTES);
         messages = cols.messagesColumn() == null ? -1 : schema.fieldIndex(cols.messagesColumn());
         id = cols.idColumn() == null ? -1 : schema.fieldIndex(cols.idColumn());
+        options = cols.optionsColumn() == null ? -1 : schema.fieldIndex(cols.optionsColumn());
         paramNames = cols.rowParams().keySet().toArray(new String[0]);
         paramColumns = new int[paramNames.length];
         for (int i = 0; i < paramNames.length; i++) paramColumns[i] = schema.fieldIndex(cols.rowParams().get(paramNames[i]));
@@ -49,6 +51,11 @@ final class InputRowReader implements Serializable {
 
     RowInput read(Row row, String id) throws RowInputException {
         Map<String, Object> params = new LinkedHashMap<>();
+        if (options >= 0 && !row.isNullAt(options)) {
+            for (Map.Entry<Object, Object> e : row.<Object, Object>getJavaMap(options).entrySet()) {
+                if (e.getValue() != null) params.put(String.valueOf(e.getKey()), e.getValue());
+            }
+        }
         for (int i = 0; i < paramNames.length; i++) {
             if (!row.isNullAt(paramColumns[i])) params.put(paramNames[i], row.get(paramColumns[i]));
         }

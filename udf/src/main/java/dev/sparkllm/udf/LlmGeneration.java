@@ -41,6 +41,10 @@ public final class LlmGeneration {
             requireType(schema, cols.idColumn(), "id column",
                     t -> t instanceof StringType || t instanceof NumericType, "string or integer");
         }
+        if (cols.optionsColumn() != null) {
+            requireType(schema, cols.optionsColumn(), "options column", t -> t instanceof org.apache.spark.sql.types.MapType m
+                    && m.keyType() instanceof StringType, "map<string, string>");
+        }
         for (Map.Entry<String, String> p : cols.rowParams().entrySet()) {
             requireType(schema, p.getValue(), "row parameter " + p.getKey(),
                     t -> t instanceof NumericType || t instanceof StringType || t == DataTypes.BooleanType,
