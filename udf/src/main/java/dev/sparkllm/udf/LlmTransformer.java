@@ -35,39 +35,30 @@ import java.util.TreeMap;
 public final class LlmTransformer extends Transformer implements DefaultParamsWritable {
 
     private final String uid;
+    // Params are created in the constructor, after uid: Spark's Param reads its parent's uid when made. Spark
+    // finds them through the public accessors below (as it finds Scala vals).
+    private final Param<String> modelPath;
+    private final Param<String> device;
+    private final Param<String> inputCol;
+    private final Param<String> messagesCol;
+    private final Param<String> idCol;
+    private final Param<String> outputCol;
+    private final Param<String> template;
+    private final Param<String> systemPrompt;
+    private final Param<String> preset;
+    private final IntParam maxNewTokens;
+    private final org.apache.spark.ml.param.DoubleParam temperature;
+    private final org.apache.spark.ml.param.DoubleParam topP;
+    private final IntParam topK;
+    private final org.apache.spark.ml.param.LongParam seed;
+    private final StringArrayParam stop;
+    private final IntParam logprobs;
+    private final BooleanParam includeTokenIds;
+    private final StringArrayParam engineOptions;
+    private final IntParam window;
+    private final BooleanParam failTooLongPrompts;
+    private final Param<String> binding;
 
-    public final Param<String> modelPath = new Param<>(this, "modelPath",
-            "model directory on any Hadoop filesystem (file:, hdfs:, s3a:); required");
-    public final Param<String> device = new Param<>(this, "device",
-            "auto (the task's GPU when Spark assigns one, else cpu), cpu, cuda or cuda:N");
-    public final Param<String> inputCol = new Param<>(this, "inputCol", "string column with the prompt");
-    public final Param<String> messagesCol = new Param<>(this, "messagesCol",
-            "array<struct<role, content>> column used instead of inputCol when set");
-    public final Param<String> idCol = new Param<>(this, "idCol",
-            "string or integer id column; per-row seeds derive from it (empty: position in the partition)");
-    public final Param<String> outputCol = new Param<>(this, "outputCol", "result struct column to add");
-    public final Param<String> template = new Param<>(this, "template", "prompt template name (empty: the model's or the preset's)");
-    public final Param<String> systemPrompt = new Param<>(this, "systemPrompt", "system prompt (empty: none or the preset's)");
-    public final Param<String> preset = new Param<>(this, "preset", "generation preset name (empty: none)");
-    public final IntParam maxNewTokens = new IntParam(this, "maxNewTokens",
-            "most tokens to generate per row (0: the preset's or the model's default)", ParamValidators.gtEq(0));
-    public final org.apache.spark.ml.param.DoubleParam temperature = new org.apache.spark.ml.param.DoubleParam(this,
-            "temperature", "sampling temperature, 0 for greedy (negative: the preset's or model's default)");
-    public final org.apache.spark.ml.param.DoubleParam topP = new org.apache.spark.ml.param.DoubleParam(this, "topP",
-            "nucleus sampling mass in (0, 1] (negative: default)");
-    public final IntParam topK = new IntParam(this, "topK", "keep the k most likely tokens (negative: default, 0: off)");
-    public final org.apache.spark.ml.param.LongParam seed = new org.apache.spark.ml.param.LongParam(this, "seed",
-            "job seed; each row's seed derives from it and the row id (negative: unseeded)");
-    public final StringArrayParam stop = new StringArrayParam(this, "stop", "stop strings");
-    public final IntParam logprobs = new IntParam(this, "logprobs",
-            "-1: none; n >= 0: log-probability of each token and the n most likely alternatives", ParamValidators.gtEq(-1));
-    public final BooleanParam includeTokenIds = new BooleanParam(this, "includeTokenIds", "add generated token ids");
-    public final StringArrayParam engineOptions = new StringArrayParam(this, "engineOptions",
-            "engine settings as name=value, e.g. threads=8, max_batch=64");
-    public final IntParam window = new IntParam(this, "window", "requests each task keeps in flight", ParamValidators.gtEq(1));
-    public final BooleanParam failTooLongPrompts = new BooleanParam(this, "failTooLongPrompts",
-            "fail rows whose prompt does not fit the context instead of dropping its start");
-    public final Param<String> binding = new Param<>(this, "binding", "expert: the GenerationBinding class");
 
     public LlmTransformer() {
         this(Identifiable$.MODULE$.randomUID("llm"));
@@ -75,6 +66,38 @@ public final class LlmTransformer extends Transformer implements DefaultParamsWr
 
     public LlmTransformer(String uid) {
         this.uid = uid;
+        modelPath = new Param<>(this, "modelPath",
+            "model directory on any Hadoop filesystem (file:, hdfs:, s3a:); required");
+        device = new Param<>(this, "device",
+            "auto (the task's GPU when Spark assigns one, else cpu), cpu, cuda or cuda:N");
+        inputCol = new Param<>(this, "inputCol", "string column with the prompt");
+        messagesCol = new Param<>(this, "messagesCol",
+            "array<struct<role, content>> column used instead of inputCol when set");
+        idCol = new Param<>(this, "idCol",
+            "string or integer id column; per-row seeds derive from it (empty: position in the partition)");
+        outputCol = new Param<>(this, "outputCol", "result struct column to add");
+        template = new Param<>(this, "template", "prompt template name (empty: the model's or the preset's)");
+        systemPrompt = new Param<>(this, "systemPrompt", "system prompt (empty: none or the preset's)");
+        preset = new Param<>(this, "preset", "generation preset name (empty: none)");
+        maxNewTokens = new IntParam(this, "maxNewTokens",
+            "most tokens to generate per row (0: the preset's or the model's default)", ParamValidators.gtEq(0));
+        temperature = new org.apache.spark.ml.param.DoubleParam(this,
+            "temperature", "sampling temperature, 0 for greedy (negative: the preset's or model's default)");
+        topP = new org.apache.spark.ml.param.DoubleParam(this, "topP",
+            "nucleus sampling mass in (0, 1] (negative: default)");
+        topK = new IntParam(this, "topK", "keep the k most likely tokens (negative: default, 0: off)");
+        seed = new org.apache.spark.ml.param.LongParam(this, "seed",
+            "job seed; each row's seed derives from it and the row id (negative: unseeded)");
+        stop = new StringArrayParam(this, "stop", "stop strings");
+        logprobs = new IntParam(this, "logprobs",
+            "-1: none; n >= 0: log-probability of each token and the n most likely alternatives", ParamValidators.gtEq(-1));
+        includeTokenIds = new BooleanParam(this, "includeTokenIds", "add generated token ids");
+        engineOptions = new StringArrayParam(this, "engineOptions",
+            "engine settings as name=value, e.g. threads=8, max_batch=64");
+        window = new IntParam(this, "window", "requests each task keeps in flight", ParamValidators.gtEq(1));
+        failTooLongPrompts = new BooleanParam(this, "failTooLongPrompts",
+            "fail rows whose prompt does not fit the context instead of dropping its start");
+        binding = new Param<>(this, "binding", "expert: the GenerationBinding class");
         setDefault(device, "auto");
         setDefault(inputCol, "prompt");
         setDefault(messagesCol, "");
@@ -96,6 +119,29 @@ public final class LlmTransformer extends Transformer implements DefaultParamsWr
         setDefault(failTooLongPrompts, false);
         setDefault(binding, GenerationSettings.DEFAULT_BINDING);
     }
+
+    // Param accessors (documented by each Param's doc string above).
+    public Param<String> modelPath() { return modelPath; }
+    public Param<String> device() { return device; }
+    public Param<String> inputCol() { return inputCol; }
+    public Param<String> messagesCol() { return messagesCol; }
+    public Param<String> idCol() { return idCol; }
+    public Param<String> outputCol() { return outputCol; }
+    public Param<String> template() { return template; }
+    public Param<String> systemPrompt() { return systemPrompt; }
+    public Param<String> preset() { return preset; }
+    public IntParam maxNewTokens() { return maxNewTokens; }
+    public org.apache.spark.ml.param.DoubleParam temperature() { return temperature; }
+    public org.apache.spark.ml.param.DoubleParam topP() { return topP; }
+    public IntParam topK() { return topK; }
+    public org.apache.spark.ml.param.LongParam seed() { return seed; }
+    public StringArrayParam stop() { return stop; }
+    public IntParam logprobs() { return logprobs; }
+    public BooleanParam includeTokenIds() { return includeTokenIds; }
+    public StringArrayParam engineOptions() { return engineOptions; }
+    public IntParam window() { return window; }
+    public BooleanParam failTooLongPrompts() { return failTooLongPrompts; }
+    public Param<String> binding() { return binding; }
 
     public static MLReader<LlmTransformer> read() {
         return new DefaultParamsReader<>();

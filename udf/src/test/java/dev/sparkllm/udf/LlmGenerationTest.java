@@ -23,7 +23,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class LlmGenerationTest {
+public class LlmGenerationTest {
 
     static SparkSession spark;
     @TempDir
@@ -45,7 +45,7 @@ class LlmGenerationTest {
             .add("max_tokens", DataTypes.IntegerType);
 
     /** What the fake engine must produce for a prompt, computed directly from its token function. */
-    static String expected(String prompt, long seed, int maxNew) {
+    public static String expected(String prompt, long seed, int maxNew) {
         int[] ids = new FakeTokenizer().encode(prompt, true);
         List<Integer> out = new ArrayList<>();
         for (int i = 0; i < maxNew; i++) {
@@ -166,7 +166,7 @@ class LlmGenerationTest {
         assertTrue(stackText(e).contains("simulated device fault"), stackText(e));
     }
 
-    static String stackText(Throwable t) {
+    public static String stackText(Throwable t) {
         var w = new java.io.StringWriter();
         t.printStackTrace(new java.io.PrintWriter(w));
         return w.toString();

@@ -71,9 +71,9 @@ class LlmTransformerTest {
         t.write().overwrite().save(path);
         LlmTransformer loaded = LlmTransformer.load(path);
         assertEquals(t.uid(), loaded.uid());
-        assertEquals(0.25, (Double) loaded.getOrDefault(loaded.temperature));
-        assertArrayEquals(new String[]{"\n\n"}, loaded.getOrDefault(loaded.stop));
-        assertEquals(model.toString(), loaded.getOrDefault(loaded.modelPath));
+        assertEquals(0.25, (Double) loaded.getOrDefault(loaded.temperature()));
+        assertArrayEquals(new String[]{"\n\n"}, loaded.getOrDefault(loaded.stop()));
+        assertEquals(model.toString(), loaded.getOrDefault(loaded.modelPath()));
         assertEquals(t.settings().resultDefiningParameters(), loaded.settings().resultDefiningParameters());
     }
 }

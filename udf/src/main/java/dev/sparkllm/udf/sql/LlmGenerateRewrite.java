@@ -141,7 +141,8 @@ public final class LlmGenerateRewrite extends Rule<LogicalPlan> {
     }
 
     private static Expression replace(Expression e, Map<ExprId, Attribute> moved, Map<LlmGenerateExpression, Attribute> results) {
-        return e.transformUp(new AbstractPartialFunction<Expression, Expression>() {
+        // Top-down: a call is replaced before its arguments are re-pointed, so it still equals the collected one.
+        return e.transformDown(new AbstractPartialFunction<Expression, Expression>() {
             @Override
             public boolean isDefinedAt(Expression x) {
                 return x instanceof LlmGenerateExpression || (x instanceof Attribute a && moved.containsKey(a.exprId()));
