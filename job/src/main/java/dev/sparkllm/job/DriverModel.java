@@ -40,7 +40,9 @@ final class DriverModel {
         }
         java.nio.file.Path tmp = Files.createTempDirectory("sparkllm-driver-model");
         tmp.toFile().deleteOnExit();
+        StringBuilder listing = new StringBuilder();
         for (FileStatus f : fs.listStatus(src)) {
+            listing.append(f.getPath().getName()).append('\t').append(f.getLen()).append('\n');
             if (!f.isFile() || f.getLen() > SMALL_FILE_BYTES) continue;
             java.nio.file.Path local = tmp.resolve(f.getPath().getName());
             try (InputStream in = fs.open(f.getPath())) {
@@ -48,6 +50,10 @@ final class DriverModel {
             }
             local.toFile().deleteOnExit();
         }
+        // Names and sizes of every file: the driver's fingerprint of a model whose weights it did not copy.
+        java.nio.file.Path list = tmp.resolve(dev.sparkllm.udf.EngineBinding.REMOTE_LISTING);
+        Files.writeString(list, listing);
+        list.toFile().deleteOnExit();
         return tmp;
     }
 }
