@@ -31,7 +31,7 @@ public final class FakeEngine implements GenerationEngine {
     private final int contextLength;
     private final long stepMicros;
     private final int failAfterSteps;
-    private final FakeTokenizer tokenizer = new FakeTokenizer();
+    private final Tokenizer tokenizer;
     private final LinkedBlockingQueue<Sequence> waiting = new LinkedBlockingQueue<>(4096);
     private final List<Sequence> running = new ArrayList<>();
     private final Thread thread;
@@ -53,6 +53,12 @@ public final class FakeEngine implements GenerationEngine {
     }
 
     public FakeEngine(int maxBatch, int contextLength, long stepMicros, int failAfterSteps) {
+        this(new FakeTokenizer(), maxBatch, contextLength, stepMicros, failAfterSteps);
+    }
+
+    /** With a real tokenizer, for tests of the prompt and sampling binding. */
+    public FakeEngine(Tokenizer tokenizer, int maxBatch, int contextLength, long stepMicros, int failAfterSteps) {
+        this.tokenizer = tokenizer;
         this.maxBatch = maxBatch;
         this.contextLength = contextLength;
         this.stepMicros = stepMicros;
