@@ -3,8 +3,6 @@ package dev.sparkllm.udf;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,10 +88,17 @@ public final class ModelCache {
             throw new IOException("model directory " + src + " does not exist or is not a directory");
         }
         List<FileStatus> files = new ArrayList<>();
-        RemoteIterator<LocatedFileStatus> it = fs.listFiles(src, true);
-        while (it.hasNext()) files.add(it.next());
+        addFiles(fs, src, files);
         if (files.isEmpty()) throw new IOException("model directory " + src + " is empty");
         return files;
+    }
+
+    /** Plain listings (no block locations): all a copy needs, and cheap on object stores. */
+    private static void addFiles(FileSystem fs, org.apache.hadoop.fs.Path dir, List<FileStatus> out) throws IOException {
+        for (FileStatus f : fs.listStatus(dir)) {
+            if (f.isDirectory()) addFiles(fs, f.getPath(), out);
+            else out.add(f);
+        }
     }
 
     /** Whether an existing cached copy holds every file with its source size. */
