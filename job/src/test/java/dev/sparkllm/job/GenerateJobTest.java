@@ -183,6 +183,25 @@ class GenerateJobTest {
     }
 
     @Test
+    void messagesColumnsWithTokenIdsAndLogprobs() throws Exception {
+        Path in = tmp.resolve("chat.jsonl");
+        Files.write(in, List.of(
+                "{\"key\": \"a\", \"chat\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", \"content\": \"Who begat Enos?\"}]}",
+                "{\"key\": \"b\", \"chat\": [{\"role\": \"narrator\", \"content\": \"Once\"}]}"));
+        Path out = tmp.resolve("chat-out");
+        run("--model", model.toString(), "--input", in.toString(), "--output", out.toString(), "--id-column", "key",
+                "--messages-column", "chat", "--include-token-ids", "--logprobs", "2", "--output-format", "json");
+        Map<String, Row> rows = byId(out, "json");
+        Row a = rows.get("a");
+        assertNull(a.getAs("error"));
+        List<Long> ids = a.getList(a.fieldIndex("token_ids"));
+        List<Row> lps = a.getList(a.fieldIndex("logprobs"));
+        assertEquals(((Number) a.getAs("completion_tokens")).intValue(), ids.size());
+        assertEquals(ids.size(), lps.size());
+        assertEquals("unknown role 'narrator'; expected system, user or assistant", rows.get("b").getAs("error"));
+    }
+
+    @Test
     void inputProblemsStopTheJobOnTheDriverNamingThem() throws Exception {
         Path in = prompts("problems", 10);
         Path dupes = tmp.resolve("dupes.jsonl");

@@ -72,8 +72,10 @@ final class InputRowReader implements Serializable {
         for (int i = 0; i < list.size(); i++) {
             Row m = list.get(i);
             if (m == null) throw new RowInputException("message " + i + " is null");
-            String role = m.isNullAt(0) ? null : m.getString(0);
-            String content = m.isNullAt(1) ? null : m.getString(1);
+            int r = m.fieldIndex("role");
+            int c = m.fieldIndex("content");
+            String role = m.isNullAt(r) ? null : m.getString(r);
+            String content = m.isNullAt(c) ? null : m.getString(c);
             if (role == null || role.isBlank()) throw new RowInputException("message " + i + " has no role");
             checkSurrogates(content, "message " + i + " content");
             if (content == null) throw new RowInputException("message " + i + " (" + role + ") has null content");

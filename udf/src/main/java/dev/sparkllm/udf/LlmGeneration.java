@@ -17,6 +17,7 @@ import org.apache.spark.sql.types.StructType;
 
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -54,9 +55,10 @@ public final class LlmGeneration {
 
     private static boolean isMessages(DataType t) {
         if (!(t instanceof ArrayType a) || !(a.elementType() instanceof StructType s)) return false;
-        String[] names = s.fieldNames();
-        return names.length == 2 && names[0].equals("role") && names[1].equals("content")
-                && s.fields()[0].dataType() instanceof StringType && s.fields()[1].dataType() instanceof StringType;
+        // Any field order (JSON schema inference sorts fields); further fields are ignored.
+        List<String> names = Arrays.asList(s.fieldNames());
+        return names.contains("role") && names.contains("content")
+                && s.apply("role").dataType() instanceof StringType && s.apply("content").dataType() instanceof StringType;
     }
 
     private static void requireType(StructType schema, String column, String what,

@@ -166,6 +166,28 @@ public class LlmGenerationTest {
         assertTrue(stackText(e).contains("simulated device fault"), stackText(e));
     }
 
+    @Test
+    void aKilledTaskCancelsItsRequestsInTheSharedEngine() throws Exception {
+        Dataset<Row> in = spark.sql("SELECT CAST(id AS STRING) AS id, concat('p', id) AS prompt FROM range(400)").repartition(4);
+        // 50 ms per step and 200 tokens per row: without cancellation the in-flight rows would run for 10 s more.
+        GenerationSettings s = LocalSpark.fakeSettings(model).window(8).sampling(Map.of("max_new_tokens", "200"))
+                .engineOptions(Map.of("max_batch", "64", "step_micros", "50000", "tag", "cancel"));
+        var job = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            spark.sparkContext().setJobGroup("cancel-me", "cancellation test", true);
+            LlmGeneration.generate(in, GenerationColumns.prompt("prompt").withId("id"), s, "r").collectAsList();
+        });
+        var metrics = (java.util.function.Supplier<dev.sparkllm.engine.api.EngineMetrics>) () -> EngineHolder.metrics()
+                .stream().filter(m -> m.maxBatchSequences() == 64).findFirst().orElse(null);
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while ((metrics.get() == null || metrics.get().runningSequences() < 16) && System.nanoTime() < deadline) Thread.sleep(20);
+        assertTrue(metrics.get().runningSequences() >= 16, "four tasks have rows in flight");
+        spark.sparkContext().cancelJobGroup("cancel-me");
+        assertThrows(java.util.concurrent.CompletionException.class, job::join);
+        while (metrics.get().runningSequences() + metrics.get().queuedRequests() > 0 && System.nanoTime() < deadline) Thread.sleep(20);
+        assertEquals(0, metrics.get().runningSequences() + metrics.get().queuedRequests(), "killed tasks cancelled their requests");
+        assertTrue(metrics.get().decodeTokens() < 400 * 200, "nothing ran to completion after the kill");
+    }
+
     public static String stackText(Throwable t) {
         var w = new java.io.StringWriter();
         t.printStackTrace(new java.io.PrintWriter(w));
