@@ -1,10 +1,19 @@
 // Parity oracle for dev.sparkllm.engine.tokenizer: encodes a shared corpus with Hugging Face `tokenizers`
 // (its Node binding) and writes the expected ids and decodes as JSON for the JUnit tests to compare against.
 //
-// usage: node oracle.mjs <corpus.json> <outDir> [<name>=<tokenizer dir> ...]
+// usage: node oracle.mjs <corpus.json> <outDir> [<name>=<tokenizer dir> ...] [--golden=<name>:<chat_templates.json>]
 //   builds <outDir>/llama2/tokenizer.json from llama-tokenizer-js's vocabulary and merges (the real Llama-2
-//   vocabulary, in the shape of Meta's tokenizer.json), then writes <outDir>/expected.json covering llama2 and
-//   every named tokenizer dir, variants exercising other components (variants.mjs), plus llama-tokenizer-js's own test cases (recorded by running its test suite).
+//   vocabulary, in the shape of Meta's tokenizer.json, with Meta's tokenizer_config.json saying "legacy": false),
+//   then writes <outDir>/expected.json covering llama2 and every named tokenizer dir (each emulated one also
+//   as <name>-raw: the same tokenizer.json without a tokenizer_config.json), variants exercising other components (variants.mjs),
+//   plus llama-tokenizer-js's own test cases (recorded by running its test suite).
+//
+//   Where a dir's tokenizer_config.json names a Llama tokenizer class with "legacy": false, the expectations are
+//   transformers 5's, not raw tokenizer.json's: transformers builds such a tokenizer with no normalizer and a
+//   Metaspace pre-tokenizer (prepend_scheme "first", split false), so the ▁ prefix goes only before the text at
+//   offset 0 of the input. We reproduce that by rewriting tokenizer.json that way (legacyFalseEmulation).
+//   --golden checks the emulation against ids transformers itself computed (engine/src/test/scripts/
+//   chat_template_golden.py) for the named dir, and fails on any difference.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -14,7 +23,9 @@ import { variants } from './variants.mjs';
 const require = createRequire(import.meta.url);
 const { Tokenizer } = require('tokenizers');
 
-const [corpusFile, outDir, ...namedDirs] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const goldenArg = args.find((a) => a.startsWith('--golden='));
+const [corpusFile, outDir, ...namedDirs] = args.filter((a) => a !== goldenArg);
 if (!corpusFile || !outDir) {
   console.error('usage: node oracle.mjs <corpus.json> <outDir> [<name>=<tokenizer dir> ...]');
   process.exit(2);
@@ -81,8 +92,49 @@ function recordLlamaTokenizerJsCases() {
   return { encodes, decodes };
 }
 
-async function expectations(tokenizerDir) {
-  const tok = Tokenizer.fromFile(path.join(tokenizerDir, 'tokenizer.json'));
+const LLAMA_CLASSES = ['LlamaTokenizer', 'LlamaTokenizerFast', 'CodeLlamaTokenizer', 'CodeLlamaTokenizerFast'];
+
+// The tokenizer transformers 5 would use for a dir: tokenizer.json as written, or, for a Llama class whose
+// tokenizer_config.json says "legacy": false, tokenizer.json with transformers' normalizer and pre-tokenizer
+// (written beside the expectations as <outDir>/emulated/<name>.json). Returns { tok, emulation }.
+function transformersTokenizer(tokenizerDir, name) {
+  const file = path.join(tokenizerDir, 'tokenizer.json');
+  const configFile = path.join(tokenizerDir, 'tokenizer_config.json');
+  const config = fs.existsSync(configFile) ? JSON.parse(fs.readFileSync(configFile, 'utf8')) : {};
+  if (!LLAMA_CLASSES.includes(config.tokenizer_class) || config.legacy !== false) {
+    return { tok: Tokenizer.fromFile(file), emulation: null };
+  }
+  const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  json.normalizer = null;
+  json.pre_tokenizer = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false };
+  const emulatedDir = path.join(outDir, 'emulated');
+  fs.mkdirSync(emulatedDir, { recursive: true });
+  const emulatedFile = path.join(emulatedDir, name + '.json');
+  fs.writeFileSync(emulatedFile, JSON.stringify(json));
+  return { tok: Tokenizer.fromFile(emulatedFile), emulation: 'legacyFalseEmulation' };
+}
+
+// Golden ids from transformers' apply_chat_template (no special tokens added) and tokenizer(text) (with them).
+async function checkGolden(tok, goldenFile) {
+  const golden = JSON.parse(fs.readFileSync(goldenFile, 'utf8'));
+  const wrong = [];
+  let checked = 0;
+  const compare = async (label, text, ids, addSpecialTokens) => {
+    const got = (await tok.encode(text, null, { addSpecialTokens })).getIds();
+    if (JSON.stringify(got) !== JSON.stringify(ids)) wrong.push(`${label}: transformers ${JSON.stringify(ids)} emulation ${JSON.stringify(got)}`);
+    checked++;
+  };
+  for (const c of golden.cases) if (!c.error) await compare(`${c.template} / ${c.conversation}`, c.text, c.ids, false);
+  for (const r of golden.raw) await compare(`raw ${r.conversation}`, r.text, r.ids, true);
+  if (wrong.length) {
+    console.error(`the emulation of transformers differs from ${goldenFile} in ${wrong.length} of ${checked} cases:\n${wrong.join('\n')}`);
+    process.exit(1);
+  }
+  return { file: path.resolve(goldenFile), transformers: golden.transformers, checked };
+}
+
+async function expectations(tokenizerDir, name) {
+  const { tok, emulation } = transformersTokenizer(tokenizerDir, name);
   const cases = [];
   for (const text of corpus) {
     const withSpecial = await tok.encode(text, null, { addSpecialTokens: true });
@@ -108,7 +160,7 @@ async function expectations(tokenizerDir) {
     for (let i = 0; i < length; i++) ids.push(random(3) === 0 ? random(vocabSize) : random(300));
     streams.push({ ids, decoded: await tok.decode(ids, false), decodedSkip: await tok.decode(ids, true) });
   }
-  return { dir: path.resolve(tokenizerDir), vocabSize, cases, streams };
+  return { dir: path.resolve(tokenizerDir), emulation, vocabSize, cases, streams };
 }
 
 const llamaDir = path.join(outDir, 'llama2');
@@ -118,12 +170,32 @@ const result = { tokenizers: {}, llamaTokenizerJs: recordLlamaTokenizerJsCases()
 // strings must stay text (content segments): BOS plus the text encoded as plain characters.
 result.literalSpecials = corpus.filter((text) => /<\/?s>|<unk>/.test(text))
   .map((text) => ({ text, ids: llamaTokenizer.encode(text, true, true, false) }));
-result.tokenizers.llama2 = await expectations(llamaDir);
+// Expectations for a dir; where they are the legacy:false emulation, also for <name>-raw: the same
+// tokenizer.json in <outDir>/<name>-raw without tokenizer_config.json, i.e. raw tokenizers semantics.
+async function withRaw(name, dir) {
+  result.tokenizers[name] = await expectations(dir, name);
+  if (!result.tokenizers[name].emulation) return;
+  const rawDir = path.join(outDir, name + '-raw');
+  fs.mkdirSync(rawDir, { recursive: true });
+  fs.copyFileSync(path.join(dir, 'tokenizer.json'), path.join(rawDir, 'tokenizer.json'));
+  result.tokenizers[name + '-raw'] = await expectations(rawDir, name + '-raw');
+}
+await withRaw('llama2', llamaDir);
 const named = {};
 for (const arg of namedDirs) {
   const eq = arg.indexOf('=');
   named[arg.slice(0, eq)] = arg.slice(eq + 1);
-  result.tokenizers[arg.slice(0, eq)] = await expectations(arg.slice(eq + 1));
+  await withRaw(arg.slice(0, eq), arg.slice(eq + 1));
+}
+if (goldenArg) {
+  const spec = goldenArg.slice('--golden='.length);
+  const colon = spec.indexOf(':');
+  const name = spec.slice(0, colon);
+  if (!named[name]) {
+    console.error(`--golden names tokenizer '${name}', which is not among the named dirs`);
+    process.exit(2);
+  }
+  result.golden = { tokenizer: name, ...(await checkGolden(transformersTokenizer(named[name], name).tok, spec.slice(colon + 1))) };
 }
 // Variants built from llama2 and (when given) kjv, each in its own directory without tokenizer_config.json.
 const readJson = (dir) => JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'));
@@ -133,7 +205,7 @@ if (named.kjv) {
     const dir = path.join(outDir, 'variants', name);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
-    result.tokenizers[name] = await expectations(dir);
+    result.tokenizers[name] = await expectations(dir, name);
   }
 }
 fs.writeFileSync(path.join(outDir, 'expected.json'), JSON.stringify(result));

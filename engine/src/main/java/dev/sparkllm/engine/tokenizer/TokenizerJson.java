@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -25,8 +26,17 @@ final class TokenizerJson {
     private static final Set<String> FLAG_DRIVEN_CLASSES = Set.of("LlamaTokenizer", "LlamaTokenizerFast",
             "CodeLlamaTokenizer", "CodeLlamaTokenizerFast", "GemmaTokenizer", "GemmaTokenizerFast");
 
-    /** Model types whose default tokenizer class (when tokenizer_config.json names none) is flag-driven. */
-    private static final Set<String> FLAG_DRIVEN_MODEL_TYPES = Set.of("llama", "mistral", "mixtral", "gemma");
+    /**
+     * Tokenizer classes that honour {@code "legacy": false}: transformers 5 builds them with no normaliser and a
+     * Metaspace pre-tokenizer whose prepend scheme is "first" when legacy is false, so the ▁ prefix goes only
+     * before the text at offset 0 of the input, not before every piece that follows a special token.
+     */
+    private static final Set<String> LEGACY_AWARE_CLASSES = Set.of("LlamaTokenizer", "LlamaTokenizerFast",
+            "CodeLlamaTokenizer", "CodeLlamaTokenizerFast");
+
+    /** Default tokenizer class (when tokenizer_config.json names none) of the model types we know. */
+    private static final Map<String, String> DEFAULT_CLASSES = Map.of("llama", "LlamaTokenizerFast",
+            "mistral", "LlamaTokenizerFast", "mixtral", "LlamaTokenizerFast", "gemma", "GemmaTokenizerFast");
 
     private TokenizerJson() {
     }
@@ -37,24 +47,24 @@ final class TokenizerJson {
         Path configFile = tokenizerJson.resolveSibling("tokenizer_config.json");
         JsonNode config = Files.exists(configFile) ? read(json, configFile) : json.createObjectNode();
         try {
-            return new PipelineTokenizer(parts(root, config, flagDriven(json, config, tokenizerJson.resolveSibling("config.json"))));
+            return new PipelineTokenizer(parts(root, config, tokenizerClass(json, config, tokenizerJson.resolveSibling("config.json"))));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(tokenizerJson + ": " + e.getMessage(), e);
         }
     }
 
     /**
-     * Whether transformers would load a tokenizer class that rebuilds the post-processor from the config flags:
-     * the class tokenizer_config.json names, or else the default class of config.json's model_type.
+     * The tokenizer class transformers would load: the one tokenizer_config.json names, or else the default
+     * class of config.json's model_type; null when neither says.
      */
-    private static boolean flagDriven(ObjectMapper json, JsonNode config, Path modelConfig) {
+    private static String tokenizerClass(ObjectMapper json, JsonNode config, Path modelConfig) {
         String cls = JsonFields.text(config, "tokenizer_class", null);
-        if (cls != null) return FLAG_DRIVEN_CLASSES.contains(cls);
-        if (!Files.exists(modelConfig)) return false;
-        return FLAG_DRIVEN_MODEL_TYPES.contains(JsonFields.text(read(json, modelConfig), "model_type", ""));
+        if (cls != null || !Files.exists(modelConfig)) return cls;
+        return DEFAULT_CLASSES.get(JsonFields.text(read(json, modelConfig), "model_type", ""));
     }
 
-    static PipelineTokenizer.Parts parts(JsonNode root, JsonNode config, boolean flagDriven) {
+    static PipelineTokenizer.Parts parts(JsonNode root, JsonNode config, String tokenizerClass) {
+        boolean flagDriven = tokenizerClass != null && FLAG_DRIVEN_CLASSES.contains(tokenizerClass);
         JsonNode model = root.path("model");
         String modelType = JsonFields.text(model, "type", model.has("merges") ? "BPE" : null);
         if (!"BPE".equals(modelType)) {
@@ -77,9 +87,24 @@ final class TokenizerJson {
             }
             post = new PostProcessor(addBos ? new int[]{bos} : new int[0], addEos ? new int[]{eos} : new int[0]);
         }
-        return new PipelineTokenizer.Parts(Normalizer.fromJson(root.get("normalizer")),
-                PreTokenizer.fromJson(root.get("pre_tokenizer")), bpe, Decoder.fromJson(root.get("decoder")),
+        Normalizer normalizer = Normalizer.fromJson(root.get("normalizer"));
+        PreTokenizer preTokenizer = PreTokenizer.fromJson(root.get("pre_tokenizer"));
+        if (tokenizerClass != null && LEGACY_AWARE_CLASSES.contains(tokenizerClass) && isFalse(config.get("legacy"))) {
+            // transformers 5 replaces tokenizer.json's Prepend("▁") + Replace(" ", "▁") normaliser, which prefixes
+            // every piece between special tokens, by a Metaspace pre-tokenizer that prefixes only the piece at
+            // offset 0 (and only when it does not already start with a space). Its decoder (Replace, ByteFallback,
+            // Fuse, Strip one leading space) is the one Llama tokenizer.json files already declare, so decoding
+            // keeps tokenizer.json's decoder. Without "legacy": false we keep tokenizer.json as written.
+            normalizer = text -> text;
+            preTokenizer = new Metaspace("\u2581", Metaspace.PrependScheme.FIRST, false);
+        }
+        return new PipelineTokenizer.Parts(normalizer, preTokenizer, bpe, Decoder.fromJson(root.get("decoder")),
                 added, post, bos, eos);
+    }
+
+    /** Only an explicit JSON {@code false}: absent or null legacy means legacy behaviour in our loader. */
+    private static boolean isFalse(JsonNode node) {
+        return node != null && node.isBoolean() && !node.booleanValue();
     }
 
     /** Id of the named token (added tokens first, as Hugging Face looks them up), else of the fallback name, else -1. */

@@ -5,7 +5,9 @@ import java.nio.file.Path;
 
 /**
  * Loads the tokenizer of a Hugging Face model directory: {@code tokenizer.json} when present (with
- * {@code tokenizer_config.json} for the BOS/EOS settings), else a SentencePiece {@code tokenizer.model}.
+ * {@code tokenizer_config.json} for the BOS/EOS settings and, for Llama tokenizer classes, {@code "legacy": false},
+ * which puts ▁ only before the text at the start of the input, as transformers 5 does), else a SentencePiece
+ * {@code tokenizer.model} (whose {@code legacy} setting is not read).
  */
 public final class TokenizerLoader {
 

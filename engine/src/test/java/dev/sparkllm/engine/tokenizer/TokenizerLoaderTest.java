@@ -84,6 +84,43 @@ class TokenizerLoaderTest {
         assertEquals(true, TokenizerLoader.load(llama).addsBos(), "other model types: tokenizer.json decides");
     }
 
+    /**
+     * {@code "legacy": false} switches a Llama-class tokenizer to transformers 5's ▁-only-at-offset-0 rule; any
+     * other legacy value, or another class, keeps raw tokenizer.json semantics. References: the oracle's
+     * expectations for kjv-tiny as transformers loads it (emulation) and as raw tokenizers loads it.
+     */
+    @Test
+    void legacyFalseAppliesToLlamaClassesOnly(@TempDir Path dir) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode tokenizers = NodeOracle.expected().path("tokenizers");
+        int differing = 0;
+        for (com.fasterxml.jackson.databind.JsonNode transformersCase : tokenizers.path("kjv").path("cases")) {
+            com.fasterxml.jackson.databind.JsonNode rawCase = null;
+            for (com.fasterxml.jackson.databind.JsonNode c : tokenizers.path("kjv-raw").path("cases")) {
+                if (c.path("text").equals(transformersCase.path("text"))) rawCase = c;
+            }
+            int[] transformersIds = NodeOracle.ints(transformersCase.path("ids"));
+            int[] rawIds = NodeOracle.ints(rawCase.path("ids"));
+            if (java.util.Arrays.equals(transformersIds, rawIds)) continue;
+            differing++;
+            String text = transformersCase.path("text").asText();
+            Path d = dir.resolve("case" + differing);
+            assertArrayEquals(transformersIds, TokenizerLoader.load(copyWithConfig(d.resolve("fast"),
+                    cfg -> cfg.put("tokenizer_class", "LlamaTokenizerFast"))).encode(text, true), "LlamaTokenizerFast " + text);
+            assertArrayEquals(transformersIds, TokenizerLoader.load(copyWithConfig(d.resolve("codellama"),
+                    cfg -> cfg.put("tokenizer_class", "CodeLlamaTokenizer"))).encode(text, true), "CodeLlamaTokenizer " + text);
+            Path byModelType = copyWithConfig(d.resolve("model-type"), cfg -> cfg.remove("tokenizer_class"));
+            Files.writeString(byModelType.resolve("config.json"), "{\"model_type\": \"llama\"}");
+            assertArrayEquals(transformersIds, TokenizerLoader.load(byModelType).encode(text, true), "model_type llama " + text);
+            assertArrayEquals(rawIds, TokenizerLoader.load(copyWithConfig(d.resolve("legacy-true"),
+                    cfg -> cfg.put("legacy", true))).encode(text, true), "legacy true " + text);
+            assertArrayEquals(rawIds, TokenizerLoader.load(copyWithConfig(d.resolve("legacy-absent"),
+                    cfg -> cfg.remove("legacy"))).encode(text, true), "legacy absent " + text);
+            assertArrayEquals(rawIds, TokenizerLoader.load(copyWithConfig(d.resolve("other-class"),
+                    cfg -> cfg.put("tokenizer_class", "PreTrainedTokenizerFast"))).encode(text, true), "other class " + text);
+        }
+        assertTrue(differing >= 3, "the corpus should hold texts where legacy matters, found " + differing);
+    }
+
     @Test
     void missingTokenizerFilesNameTheDirectory(@TempDir Path dir) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TokenizerLoader.load(dir));
