@@ -2,6 +2,7 @@ package dev.sparkllm.udf;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkllm.engine.Engines;
 import dev.sparkllm.engine.api.GenerationEngine;
 import dev.sparkllm.engine.api.GenerationRequest;
 import dev.sparkllm.engine.checkpoint.GenerationConfig;
@@ -17,7 +18,6 @@ import dev.sparkllm.engine.sampling.SamplingSettings;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
 
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,20 +42,8 @@ public final class EngineBinding implements GenerationBinding {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
-    public GenerationEngine openEngine(Path localModelDir, String device, Map<String, String> options) throws IOException {
-        // Engines.open is called reflectively only until dev.sparkllm.engine.Engines is on main; then this becomes
-        // a direct call (same signature, no behaviour change).
-        try {
-            Class<?> engines = Class.forName("dev.sparkllm.engine.Engines");
-            return (GenerationEngine) engines.getMethod("open", Path.class, String.class, Map.class)
-                    .invoke(null, localModelDir, device, options);
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            throw new IOException("cannot open engine for " + localModelDir + " on " + device, e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("dev.sparkllm.engine.Engines.open(Path, String, Map) is missing from the "
-                    + "engine jar on this classpath; rebuild sparkllm", e);
-        }
+    public GenerationEngine openEngine(Path localModelDir, String device, Map<String, String> options) {
+        return Engines.open(localModelDir, device, options);
     }
 
     @Override
