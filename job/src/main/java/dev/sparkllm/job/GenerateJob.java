@@ -179,10 +179,30 @@ public final class GenerateJob {
                 .jobSeed(o.seed)
                 .logprobs(o.logprobs)
                 .includeTokenIds(o.includeTokenIds)
-                .window(o.window);
+                .window(o.window != null ? o.window : defaultWindow(spark, o));
         String binding = spark.conf().get(BINDING_CONF, null);
         if (binding != null) s.bindingClass(binding);
         return s;
+    }
+
+    /**
+     * Requests per task so that the tasks sharing one engine keep its batch full with a spare batch queued:
+     * 2 x max_batch / (concurrent tasks per executor). Tasks per executor: 1 / spark.task.resource.gpu.amount
+     * with GPU scheduling, else executor cores / task cpus (the local[N] thread count in local mode).
+     */
+    static int defaultWindow(SparkSession spark, JobOptions o) {
+        var conf = spark.sparkContext().getConf();
+        int maxBatch = Integer.parseInt(o.engineOptions.getOrDefault("max_batch", "256").trim());
+        double gpuPerTask = conf.getDouble("spark.task.resource.gpu.amount", 0);
+        int tasks;
+        if (gpuPerTask > 0) {
+            tasks = (int) Math.max(1, Math.round(1 / gpuPerTask));
+        } else if (spark.sparkContext().isLocal()) {
+            tasks = spark.sparkContext().defaultParallelism();
+        } else {
+            tasks = Math.max(1, conf.getInt("spark.executor.cores", 1) / conf.getInt("spark.task.cpus", 1));
+        }
+        return Math.max(4, (2 * maxBatch + tasks - 1) / tasks);
     }
 
     /**

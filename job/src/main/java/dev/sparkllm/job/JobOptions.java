@@ -52,7 +52,7 @@ public final class JobOptions {
     Integer chunks;
     String device = "auto";
     Map<String, String> engineOptions = new TreeMap<>();
-    int window = 64;
+    Integer window;
     boolean retryErrors;
     boolean force;
     String master;
@@ -85,7 +85,8 @@ public final class JobOptions {
               --chunks N                  commit units (default from partitions and slots)
               --device auto|cpu|cuda|cuda:N   default auto: the task's GPU when Spark assigns one, else cpu
               --engine-option K=V         engine setting, e.g. threads=8, max_batch=64, kv_blocks=4096 (repeatable)
-              --window N                  requests each task keeps in flight (default 64)
+              --window N                  requests each task keeps in flight (default: twice the engine's
+                                          max_batch shared by the executor's concurrent tasks)
               --retry-errors              regenerate rows that failed in an earlier run
               --force                     discard an earlier run's output made with another model or settings
               --master URL                Spark master (default: spark-submit's, else local[*])
