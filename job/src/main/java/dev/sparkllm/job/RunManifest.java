@@ -2,7 +2,6 @@ package dev.sparkllm.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -80,9 +79,5 @@ record RunManifest(Map<String, Object> identity, long rows, int chunks, int part
             return new RunManifest((Map<String, Object>) m.get("identity"), ((Number) m.get("rows")).longValue(),
                     ((Number) m.get("chunks")).intValue(), ((Number) m.get("partitions")).intValue());
         }
-    }
-
-    static FileSystem fs(Path p, Configuration conf) throws IOException {
-        return p.getFileSystem(conf);
     }
 }
