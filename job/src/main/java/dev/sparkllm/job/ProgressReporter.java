@@ -1,0 +1,95 @@
+package dev.sparkllm.job;
+
+import dev.sparkllm.udf.ProgressReport;
+import dev.sparkllm.udf.SparkLlmPlugin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Progress lines while the job runs, on the console and in the log, computed from the executors' plugin
+ * reports (rows, tokens, batch occupancy), relative to what they had done when this run started:
+ * {@code sparkllm progress: 1200/10000 rows (12.0%), 3 failed, 812 tok/s, batch 0.87, left ~4m10s}.
+ */
+final class ProgressReporter implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProgressReporter.class);
+
+    private final long totalRows;
+    private final long startMillis = System.currentTimeMillis();
+    private final Thread thread;
+    private final AtomicLong lastRows = new AtomicLong();
+    private volatile boolean stopped;
+    private Totals base;
+
+    private record Totals(long rows, long failed, long tokens, long steps, double occupancy) {
+        static Totals of(Map<String, ProgressReport> reports) {
+            long rows = 0, failed = 0, tokens = 0, steps = 0;
+            double occ = 0;
+            for (ProgressReport r : reports.values()) {
+                rows += r.rowsOk() + r.rowsFailed();
+                failed += r.rowsFailed();
+                tokens += r.completionTokens();
+                steps += r.engineSteps();
+                occ += r.occupancySum();
+            }
+            return new Totals(rows, failed, tokens, steps, occ);
+        }
+    }
+
+    ProgressReporter(long totalRows, int intervalSeconds) {
+        this.totalRows = totalRows;
+        this.base = Totals.of(SparkLlmPlugin.executorReports());
+        thread = new Thread(() -> {
+            while (!stopped) {
+                try {
+                    Thread.sleep(intervalSeconds * 1000L);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (!stopped) report();
+            }
+        }, "sparkllm-progress-reporter");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Mean batch occupancy of this run's engine steps so far, 0..1. */
+    double occupancy() {
+        Totals t = Totals.of(SparkLlmPlugin.executorReports());
+        long steps = t.steps() - base.steps();
+        return steps <= 0 ? 0 : (t.occupancy() - base.occupancy()) / steps;
+    }
+
+    void report() {
+        Totals t = Totals.of(SparkLlmPlugin.executorReports());
+        long rows = Math.min(totalRows, Math.max(0, t.rows() - base.rows()));
+        lastRows.set(rows);
+        double secs = Math.max(1e-3, (System.currentTimeMillis() - startMillis) / 1000.0);
+        double tokPerSec = (t.tokens() - base.tokens()) / secs;
+        long steps = t.steps() - base.steps();
+        double occ = steps <= 0 ? 0 : (t.occupancy() - base.occupancy()) / steps;
+        String left = rows == 0 ? "?" : duration((long) ((totalRows - rows) * secs / rows));
+        String line = String.format(Locale.ROOT,
+                "sparkllm progress: %d/%d rows (%.1f%%), %d failed, %.0f tok/s, batch %.2f, left ~%s",
+                rows, totalRows, totalRows == 0 ? 100.0 : 100.0 * rows / totalRows, t.failed() - base.failed(),
+                tokPerSec, occ, left);
+        System.out.println(line);
+        LOG.info(line);
+    }
+
+    static String duration(long seconds) {
+        if (seconds >= 3600) return seconds / 3600 + "h" + (seconds % 3600) / 60 + "m";
+        if (seconds >= 60) return seconds / 60 + "m" + seconds % 60 + "s";
+        return seconds + "s";
+    }
+
+    @Override
+    public void close() {
+        stopped = true;
+        thread.interrupt();
+    }
+}

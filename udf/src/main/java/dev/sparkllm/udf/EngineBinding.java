@@ -1,0 +1,154 @@
+package dev.sparkllm.udf;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkllm.engine.Engines;
+import dev.sparkllm.engine.api.GenerationEngine;
+import dev.sparkllm.engine.api.GenerationRequest;
+import dev.sparkllm.engine.checkpoint.GenerationConfig;
+import dev.sparkllm.engine.checkpoint.ModelDirectory;
+import dev.sparkllm.engine.prompt.ChatMessage;
+import dev.sparkllm.engine.prompt.FormattedPrompt;
+import dev.sparkllm.engine.prompt.Preset;
+import dev.sparkllm.engine.prompt.PromptFormatter;
+import dev.sparkllm.engine.prompt.PromptInput;
+import dev.sparkllm.engine.prompt.PromptOptions;
+import dev.sparkllm.engine.sampling.SamplingParams;
+import dev.sparkllm.engine.sampling.SamplingSettings;
+import dev.sparkllm.engine.tokenizer.TokenizerLoader;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The real binding: the engine from {@code Engines.open}, prompts through {@link PromptFormatter}, sampling
+ * resolved row &gt; job (command line) &gt; preset &gt; the model's {@code generation_config.json} by
+ * {@link SamplingSettings}, and each row's seed derived from the job seed and its id unless the row brings one.
+ */
+public final class EngineBinding implements GenerationBinding {
+
+    /** Written by the driver beside a remote model's small files: the weights were not copied. */
+    public static final String REMOTE_LISTING = ".sparkllm-remote-listing";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Override
+    public GenerationEngine openEngine(Path localModelDir, String device, Map<String, String> options) {
+        return Engines.open(localModelDir, device, options);
+    }
+
+    @Override
+    public RowRequestFactory requestFactory(GenerationEngine engine, Path localModelDir, GenerationSettings settings)
+            throws IOException {
+        Preset preset = settings.preset() == null ? null : Preset.load(settings.preset());
+        PromptFormatter formatter = new PromptFormatter(engine.tokenizer(), localModelDir, promptOptions(settings, preset));
+        GenerationConfig modelDefaults = generationConfig(localModelDir);
+        SamplingSettings jobLevel = jobSampling(settings, preset);
+        int context = engine.contextLength();
+        return row -> {
+            SamplingParams params;
+            try {
+                params = jobLevel.overriddenBy(SamplingSettings.fromMap(row.rowParams())).resolve(modelDefaults);
+            } catch (IllegalArgumentException e) {
+                throw new RowInputException(e.getMessage());
+            }
+            if (params.seed() == null && settings.jobSeed() != null && !row.rowParams().containsKey("seed")) {
+                params = params.withSeed(RowSeeds.derive(settings.jobSeed(), row.id()));
+            }
+            FormattedPrompt prompt;
+            try {
+                prompt = formatter.format(input(row), params.maxNewTokens(), context);
+            } catch (IllegalArgumentException e) { // PromptException included: the row's content is at fault
+                throw new RowInputException(e.getMessage());
+            }
+            return new RowRequestFactory.PreparedRequest(new GenerationRequest(row.id(), prompt.tokenIds(), params),
+                    prompt.truncated(), json(SamplingSettings.of(params).toMap()));
+        };
+    }
+
+    @Override
+    public String checkOnDriver(Path localModelDir, GenerationSettings settings) throws IOException {
+        boolean remote = Files.exists(localModelDir.resolve(REMOTE_LISTING));
+        String fingerprint;
+        GenerationConfig modelDefaults;
+        if (remote) {
+            fingerprint = "remote:" + sha256(localModelDir, REMOTE_LISTING, "config.json", "quantize_config.json");
+            modelDefaults = GenerationConfig.empty();
+        } else {
+            try (ModelDirectory model = ModelDirectory.open(localModelDir)) {
+                fingerprint = model.fingerprint();
+                modelDefaults = model.generationConfig();
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("model " + settings.modelUri() + ": " + e.getMessage(), e);
+            }
+        }
+        Preset preset = settings.preset() == null ? null : Preset.load(settings.preset());
+        new PromptFormatter(TokenizerLoader.load(localModelDir), localModelDir, promptOptions(settings, preset));
+        jobSampling(settings, preset).resolve(modelDefaults); // throws naming every out-of-range job-level value
+        return fingerprint;
+    }
+
+    /** Explicit template and system prompt win over the preset's. */
+    static PromptOptions promptOptions(GenerationSettings s, Preset preset) {
+        PromptOptions base = preset == null ? PromptOptions.defaults() : preset.applyTo(PromptOptions.defaults());
+        if (s.template() != null) base = base.withTemplate(s.template());
+        if (s.systemPrompt() != null) base = base.withSystemPrompt(s.systemPrompt());
+        return base.withTruncation(s.failTooLongPrompts() ? PromptOptions.Truncation.FAIL
+                        : PromptOptions.Truncation.DROP_START_OF_CONTENT)
+                .withAllowSpecialTokensInContent(s.allowSpecialTokensInContent());
+    }
+
+    /** The preset's sampling overridden by the job's own options (logprobs included). */
+    static SamplingSettings jobSampling(GenerationSettings s, Preset preset) {
+        Map<String, Object> values = new LinkedHashMap<>(s.sampling());
+        if (values.get("stop") instanceof String stops) values.put("stop", List.of(stops.split("\u0000")));
+        if (s.logprobs() >= 0) values.put("logprobs", s.logprobs());
+        SamplingSettings job = SamplingSettings.fromMap(values);
+        return preset == null ? job : preset.sampling().overriddenBy(job);
+    }
+
+    private static PromptInput input(RowInput row) {
+        if (row.prompt() != null) return PromptInput.text(row.prompt());
+        List<ChatMessage> messages = new ArrayList<>(row.messages().size());
+        for (RowInput.ChatTurn t : row.messages()) messages.add(new ChatMessage(t.role(), t.content()));
+        return PromptInput.messages(messages);
+    }
+
+    private static GenerationConfig generationConfig(Path dir) {
+        if (Files.exists(dir.resolve(REMOTE_LISTING))) return GenerationConfig.empty();
+        try (ModelDirectory model = ModelDirectory.open(dir)) {
+            return model.generationConfig();
+        }
+    }
+
+    private static String json(Map<String, Object> m) {
+        try {
+            return JSON.writeValueAsString(m);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("sampling parameters are not JSON-serialisable: " + m, e);
+        }
+    }
+
+    private static String sha256(Path dir, String... names) throws IOException {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (String n : names) {
+                Path p = dir.resolve(n);
+                sha.update(n.getBytes(StandardCharsets.UTF_8));
+                if (Files.exists(p)) sha.update(Files.readAllBytes(p));
+            }
+            return HexFormat.of().formatHex(Arrays.copyOf(sha.digest(), 8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package dev.sparkllm.udf;
+
+import dev.sparkllm.engine.api.GenerationRequest;
+
+/** Renders one row into an engine request: prompt template, tokenization, sampling resolution. Thread-safe. */
+public interface RowRequestFactory {
+
+    /**
+     * @throws RowInputException when the row cannot be generated; the message says why
+     */
+    PreparedRequest prepare(RowInput row) throws RowInputException;
+
+    /**
+     * A request ready to submit.
+     *
+     * @param request    the engine request (its sampling fully resolved, seed included)
+     * @param truncated  whether the prompt was cut to fit the context window
+     * @param parameters the resolved sampling parameters as JSON, recorded in the output for audit
+     */
+    record PreparedRequest(GenerationRequest request, boolean truncated, String parameters) {
+    }
+}

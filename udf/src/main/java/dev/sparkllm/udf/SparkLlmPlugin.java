@@ -1,0 +1,91 @@
+package dev.sparkllm.udf;
+
+import com.codahale.metrics.Gauge;
+import org.apache.spark.api.plugin.DriverPlugin;
+import org.apache.spark.api.plugin.ExecutorPlugin;
+import org.apache.spark.api.plugin.PluginContext;
+import org.apache.spark.api.plugin.SparkPlugin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Ties engines to Spark's plugin API ({@code spark.plugins=dev.sparkllm.udf.SparkLlmPlugin}): the executor side
+ * registers engine metrics with Spark's metric system, sends progress to the driver every couple of seconds,
+ * and closes the executor's engines when it stops; the driver side keeps the latest report per executor for
+ * progress lines.
+ */
+public final class SparkLlmPlugin implements SparkPlugin {
+
+    /** How often executors report progress to the driver. */
+    static final long REPORT_MILLIS = 2000;
+
+    @Override
+    public DriverPlugin driverPlugin() {
+        return new Driver();
+    }
+
+    @Override
+    public ExecutorPlugin executorPlugin() {
+        return new Executor();
+    }
+
+    /** The latest report of every executor that has sent one, keyed by executor id. Driver JVM only. */
+    public static Map<String, ProgressReport> executorReports() {
+        return Collections.unmodifiableMap(Driver.REPORTS);
+    }
+
+    /** Forgets reports (a new job in the same driver JVM). */
+    public static void resetReports() {
+        Driver.REPORTS.clear();
+    }
+
+    static final class Driver implements DriverPlugin {
+        static final Map<String, ProgressReport> REPORTS = new ConcurrentHashMap<>();
+
+        @Override
+        public Object receive(Object message) {
+            if (message instanceof ProgressReport r) REPORTS.put(r.executorId(), r);
+            return null;
+        }
+    }
+
+    static final class Executor implements ExecutorPlugin {
+        private static final Logger LOG = LoggerFactory.getLogger(Executor.class);
+        private ScheduledExecutorService reporter;
+
+        @Override
+        public void init(PluginContext ctx, Map<String, String> extraConf) {
+            var metrics = ctx.metricRegistry();
+            metrics.register("engineCreations", (Gauge<Integer>) EngineHolder::creations);
+            metrics.register("rowsOk", (Gauge<Long>) ExecutorProgress.ROWS_OK::sum);
+            metrics.register("rowsFailed", (Gauge<Long>) ExecutorProgress.ROWS_FAILED::sum);
+            metrics.register("completionTokens", (Gauge<Long>) ExecutorProgress.COMPLETION_TOKENS::sum);
+            metrics.register("batchOccupancy", (Gauge<Double>) () -> ExecutorProgress.snapshot().meanOccupancy());
+            reporter = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "sparkllm-progress");
+                t.setDaemon(true);
+                return t;
+            });
+            reporter.scheduleAtFixedRate(() -> {
+                try {
+                    ctx.send(ExecutorProgress.snapshot());
+                } catch (Exception e) {
+                    LOG.debug("progress report not sent", e);
+                }
+            }, REPORT_MILLIS, REPORT_MILLIS, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void shutdown() {
+            if (reporter != null) reporter.shutdownNow();
+            EngineHolder.closeAll();
+        }
+    }
+}
