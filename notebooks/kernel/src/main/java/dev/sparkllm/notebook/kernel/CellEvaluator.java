@@ -117,7 +117,8 @@ public final class CellEvaluator implements AutoCloseable {
             int lineStart = source.lastIndexOf('\n', at - 1) + 1;
             int lineEnd = source.indexOf('\n', at);
             String line = source.substring(lineStart, lineEnd < 0 ? source.length() : lineEnd);
-            lines.add(d.getMessage(Locale.ROOT));
+            // JShell wraps snippets in a nameless class; "location: class " only confuses.
+            lines.add(d.getMessage(Locale.ROOT).replaceAll("\\n\\s*location: class\\s*$", ""));
             lines.add("    " + line);
             lines.add("    " + " ".repeat(at - lineStart) + "^");
         });

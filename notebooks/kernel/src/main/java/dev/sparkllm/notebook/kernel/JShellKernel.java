@@ -21,7 +21,7 @@ public final class JShellKernel extends BaseKernel {
 
     /** Stack frames of the machinery between Jupyter and the user's code; hidden from error tracebacks. */
     private static final Pattern MACHINERY_FRAME = Pattern.compile(
-            "^\\s+at (java\\.base/)?(jdk\\.internal\\.reflect|java\\.lang\\.reflect|jdk\\.jshell|dev\\.sparkllm\\.notebook\\.kernel|org\\.dflib\\.jjava)\\..*");
+            "^\\s+at ([\\w.]+/)?(jdk\\.internal\\.reflect|java\\.lang\\.reflect|jdk\\.jshell|dev\\.sparkllm\\.notebook\\.kernel|org\\.dflib\\.jjava)\\..*");
 
     private final CellEvaluator cells;
 
@@ -94,7 +94,7 @@ public final class JShellKernel extends BaseKernel {
         List<String> lines = new ArrayList<>();
         if (e instanceof CellCompileException) {
             lines.add(errorStyler.secondary("cell does not compile:"));
-            lines.addAll(errorStyler.primaryLines(e.getMessage()));
+            lines.addAll(List.of(e.getMessage().split("\\R")));
             return lines;
         }
         Throwable shown = e instanceof CellFailedException && e.getCause() != null ? e.getCause() : e;
