@@ -30,12 +30,16 @@ public final class JShellKernel extends BaseKernel {
                 new LanguageInfo("java", Runtime.version().toString(), "text/x-java-source", ".jshell", "java", "java", null),
                 List.of(), null, b.io(), b.comms(), b.renderer(), null, b.magics(), false, b.errorStyler());
         this.cells = cells;
-        ChartDisplay.register(renderer);
-        DatasetDisplay.register(renderer);
     }
 
     public static Builder builder(CellEvaluator cells) {
         return new Builder(cells);
+    }
+
+    @Override
+    public void onStartup() {
+        super.onStartup();
+        installExtension(new NotebookDisplays());
     }
 
     @Override
