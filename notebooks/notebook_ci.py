@@ -15,6 +15,7 @@ import time
 
 import nbformat
 from nbclient import NotebookClient
+from nbconvert.preprocessors.coalescestreams import coalesce_streams
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 KERNEL_NAME = "sparkllm-java"
@@ -65,6 +66,7 @@ def execute(path, out_dir):
     else:
         problems += [f"cell {i} is tagged '{PLOT_TAG}' but shows no image/png ({cell_head(nb, i)!r})"
                      for i in missing_plots(nb)]
+    nb, _ = coalesce_streams(nb, {})  # one output per stream and cell, as a notebook shows it
     out = os.path.join(out_dir, os.path.basename(path))
     nbformat.write(nb, out)
     return problems

@@ -1,13 +1,16 @@
 package dev.sparkllm.notebook.kernel;
 
 import jdk.jshell.SourceCodeAnalysis;
+import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.BaseKernelBuilder;
 import org.dflib.jjava.jupyter.kernel.LanguageInfo;
 import org.dflib.jjava.jupyter.kernel.ReplacementOptions;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 
+import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +47,22 @@ public final class JShellKernel extends BaseKernel {
 
     @Override
     public Object evalRaw(String source) {
-        return cells.eval(source);
+        try {
+            Object value = cells.eval(source);
+            // printf and append return the stream itself; showing "java.io.PrintStream@1b2c3d" is never wanted.
+            return value == System.out || value == System.err ? null : value;
+        } finally {
+            System.out.flush();
+            System.err.flush();
+        }
+    }
+
+    /** Cells print through line-buffered streams, so a printf line reaches the notebook as one piece. */
+    @Override
+    protected void replaceOutputStreams(ShellReplyEnvironment env) {
+        super.replaceOutputStreams(env);
+        System.setOut(new PrintStream(new LineBufferedOutputStream(io.out), false, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(new LineBufferedOutputStream(io.err), false, StandardCharsets.UTF_8));
     }
 
     @Override
