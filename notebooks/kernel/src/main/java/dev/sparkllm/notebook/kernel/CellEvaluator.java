@@ -1,5 +1,6 @@
 package dev.sparkllm.notebook.kernel;
 
+import jdk.jshell.DeclarationSnippet;
 import jdk.jshell.Diag;
 import jdk.jshell.EvalException;
 import jdk.jshell.JShell;
@@ -24,11 +25,18 @@ import java.util.stream.Collectors;
  */
 public final class CellEvaluator implements AutoCloseable {
 
-    /** Imports every cell can use without writing them. */
+    /** Imports every cell can use without writing them: jshell's own defaults, and display(). */
     static final List<String> DEFAULT_IMPORTS = List.of(
-            "import java.util.*;",
-            "import java.util.stream.*;",
+            "import java.io.*;",
+            "import java.math.*;",
+            "import java.net.*;",
             "import java.nio.file.*;",
+            "import java.util.*;",
+            "import java.util.concurrent.*;",
+            "import java.util.function.*;",
+            "import java.util.prefs.*;",
+            "import java.util.regex.*;",
+            "import java.util.stream.*;",
             "import static org.dflib.jjava.jupyter.kernel.BaseNotebookStatics.*;");
 
     /** Snippet kinds whose value a cell shows when they come last: `x`, `f(x)`, `a + b`; not `int x = 1;`. */
@@ -102,6 +110,15 @@ public final class CellEvaluator implements AutoCloseable {
             if (event.status() == Snippet.Status.REJECTED) {
                 throw new CellCompileException(compileErrors(snippet));
             }
+            if (snippet instanceof DeclarationSnippet declared) {
+                // JShell accepts a declaration that names an unknown type or method, hoping for a later definition;
+                // in a notebook that is nearly always a missing import, and the first use would fail far away.
+                List<String> missing = shell.unresolvedDependencies(declared).collect(Collectors.toList());
+                if (!missing.isEmpty()) {
+                    throw new CellCompileException("'" + declared.name() + "' uses " + String.join(", ", missing)
+                            + ", which is not defined: add the import (or define it) and run the cell again");
+                }
+            }
             if (SHOWN_VALUES.contains(snippet.subKind()) && !"void".equals(typeName(snippet))) {
                 shown = value;
             }
@@ -141,7 +158,7 @@ public final class CellEvaluator implements AutoCloseable {
     }
 
     private static String describe(Snippet s) {
-        return s instanceof jdk.jshell.DeclarationSnippet d ? "'" + d.name() + "'" : "'" + s.source().strip() + "'";
+        return s instanceof DeclarationSnippet d ? "'" + d.name() + "'" : "'" + s.source().strip() + "'";
     }
 
     /** Completion candidates at {@code cursor}: the replacements and where they start (anchor[0]). */

@@ -22,9 +22,10 @@ import java.util.regex.Pattern;
  */
 public final class JShellKernel extends BaseKernel {
 
-    /** Stack frames of the machinery between Jupyter and the user's code; hidden from error tracebacks. */
-    private static final Pattern MACHINERY_FRAME = Pattern.compile(
-            "^\\s+at ([\\w.]+/)?(jdk\\.internal\\.reflect|java\\.lang\\.reflect|jdk\\.jshell|dev\\.sparkllm\\.notebook\\.kernel|org\\.dflib\\.jjava)\\..*");
+    /** Packages of the machinery between Jupyter and the user's code; hidden from error tracebacks. */
+    private static final String MACHINERY = "(jdk\\.internal\\.reflect|java\\.lang\\.reflect|jdk\\.jshell|dev\\.sparkllm\\.notebook\\.kernel|org\\.dflib\\.jjava)\\.";
+    private static final Pattern MACHINERY_FRAME = Pattern.compile("^\\s+at ([\\w.]+/)?" + MACHINERY + ".*");
+    private static final Pattern MACHINERY_CLASS = Pattern.compile("^" + MACHINERY + ".*");
 
     private final CellEvaluator cells;
 
@@ -33,6 +34,10 @@ public final class JShellKernel extends BaseKernel {
                 new LanguageInfo("java", Runtime.version().toString(), "text/x-java-source", ".jshell", "java", "java", null),
                 List.of(), null, b.io(), b.comms(), b.renderer(), null, b.magics(), false, b.errorStyler());
         this.cells = cells;
+    }
+
+    static boolean isMachinery(String className) {
+        return MACHINERY_CLASS.matcher(className).matches();
     }
 
     public static Builder builder(CellEvaluator cells) {

@@ -78,6 +78,20 @@ class CellEvaluatorTest {
     }
 
     @Test
+    void declarationNamingAnUnknownTypeFailsAtOnce() {
+        CellCompileException e = assertThrows(CellCompileException.class,
+                () -> cells.eval("long count(Path p) throws NoSuchCheckedThing { return 1; }"));
+        assertTrue(e.getMessage().contains("NoSuchCheckedThing"), e.getMessage());
+        assertTrue(e.getMessage().contains("'count'"), e.getMessage());
+    }
+
+    @Test
+    void jshellDefaultImportsAreThere() {
+        assertEquals(java.math.BigInteger.TEN, cells.eval("BigInteger.TEN"));
+        assertNull(cells.eval("long size(Path p) throws IOException { return Files.size(p); }"));
+    }
+
+    @Test
     void incompleteCellIsReportedNotSilentlyDropped() {
         assertThrows(CellCompileException.class, () -> cells.eval("int y = (1 + 2;"));
         assertThrows(CellCompileException.class, () -> cells.eval("if (true) {"));
@@ -88,6 +102,11 @@ class CellEvaluatorTest {
         CellFailedException e = assertThrows(CellFailedException.class, () -> cells.eval(
                 "void fail() { throw new IllegalStateException(\"outer\", new java.io.IOException(\"inner\")); }\nfail();"));
         IllegalStateException thrown = assertInstanceOf(IllegalStateException.class, e.getCause());
+        // The reply's traceback (the wrapper's stack) is the user's code, not the kernel's.
+        assertTrue(e.getStackTrace().length > 0);
+        for (StackTraceElement frame : e.getStackTrace()) {
+            assertTrue(!frame.getClassName().startsWith("dev.sparkllm.notebook.kernel"), frame.toString());
+        }
         assertEquals("outer", thrown.getMessage());
         assertEquals("inner", assertInstanceOf(java.io.IOException.class, thrown.getCause()).getMessage());
     }
