@@ -1,10 +1,22 @@
 // Parity oracle for dev.sparkllm.engine.tokenizer: encodes a shared corpus with Hugging Face `tokenizers`
 // (its Node binding) and writes the expected ids and decodes as JSON for the JUnit tests to compare against.
 //
-// usage: node oracle.mjs <corpus.json> <outDir> [<name>=<tokenizer dir> ...]
+// usage: node oracle.mjs <corpus.json> <outDir> [<name>=<tokenizer dir> ...] [--golden=<name>:<chat_templates.json>]
+//                         [--legacy-golden=<name>:<transformers_llama_legacy.json>]
 //   builds <outDir>/llama2/tokenizer.json from llama-tokenizer-js's vocabulary and merges (the real Llama-2
-//   vocabulary, in the shape of Meta's tokenizer.json), then writes <outDir>/expected.json covering llama2 and
-//   every named tokenizer dir, variants exercising other components (variants.mjs), plus llama-tokenizer-js's own test cases (recorded by running its test suite).
+//   vocabulary, in the shape of Meta's tokenizer.json, with Meta's tokenizer_config.json saying "legacy": false),
+//   then writes <outDir>/expected.json covering llama2 and every named tokenizer dir (each emulated one also as
+//   <name>-raw: the same tokenizer.json without config files; <name>-legacy: its tokenizer_config.json with
+//   "legacy": true; <name>-noprefix: with "add_prefix_space": false), variants exercising other components (variants.mjs), plus llama-tokenizer-js's own test cases
+//   (recorded by running its test suite).
+//
+//   Where a Llama tokenizer class applies (named by tokenizer_config.json, or picked by config.json's model_type),
+//   the expectations are transformers 5's, not raw tokenizer.json's: transformers builds such a tokenizer with no
+//   normalizer and a Metaspace pre-tokenizer (split false) whose prepend_scheme is "first" (legacy false or absent),
+//   "always" (legacy true; CodeLlama ignores legacy) or "never" (add_prefix_space false). We reproduce that by
+//   rewriting tokenizer.json that way (transformersTokenizer). --golden and --legacy-golden check the emulation
+//   against ids transformers itself computed (engine/src/test/scripts/chat_template_golden.py and
+//   transformers_llama_tokenizer_probe.py) for the named dir, and fail on any difference.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -14,7 +26,10 @@ import { variants } from './variants.mjs';
 const require = createRequire(import.meta.url);
 const { Tokenizer } = require('tokenizers');
 
-const [corpusFile, outDir, ...namedDirs] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const goldenArg = args.find((a) => a.startsWith('--golden='));
+const legacyGoldenArg = args.find((a) => a.startsWith('--legacy-golden='));
+const [corpusFile, outDir, ...namedDirs] = args.filter((a) => a !== goldenArg && a !== legacyGoldenArg);
 if (!corpusFile || !outDir) {
   console.error('usage: node oracle.mjs <corpus.json> <outDir> [<name>=<tokenizer dir> ...]');
   process.exit(2);
@@ -81,8 +96,124 @@ function recordLlamaTokenizerJsCases() {
   return { encodes, decodes };
 }
 
-async function expectations(tokenizerDir) {
-  const tok = Tokenizer.fromFile(path.join(tokenizerDir, 'tokenizer.json'));
+// Llama tokenizer classes, each with whether it reads "legacy" (CodeLlamaTokenizer does not), and the class
+// transformers picks from config.json's model_type when tokenizer_config.json names none.
+const LLAMA_CLASSES = { LlamaTokenizer: true, LlamaTokenizerFast: true, CodeLlamaTokenizer: false, CodeLlamaTokenizerFast: false };
+const MODEL_TYPE_CLASSES = { llama: 'LlamaTokenizerFast', mistral: 'LlamaTokenizerFast', mixtral: 'LlamaTokenizerFast' };
+
+const readJsonIfPresent = (file) => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null);
+
+// transformers 5's prepend scheme for a dir, or null where no Llama class applies (tokenizer.json as written):
+// "never" with add_prefix_space false, "always" with legacy true (classes that read it), else "first".
+function llamaPrependScheme(tokenizerDir) {
+  const config = readJsonIfPresent(path.join(tokenizerDir, 'tokenizer_config.json')) || {};
+  const modelType = (readJsonIfPresent(path.join(tokenizerDir, 'config.json')) || {}).model_type;
+  const cls = config.tokenizer_class || MODEL_TYPE_CLASSES[modelType];
+  if (!(cls in LLAMA_CLASSES)) return null;
+  if (config.add_prefix_space === false) return 'never';
+  return LLAMA_CLASSES[cls] && config.legacy === true ? 'always' : 'first';
+}
+
+// The tokenizer transformers 5 would use for a dir: tokenizer.json as written where no Llama class applies;
+// else tokenizer.json with transformers' normalizer (none), pre-tokenizer (Metaspace, split false) and decoder
+// (Replace, ByteFallback, Fuse, Strip unless "never"), written beside the expectations as
+// <outDir>/emulated/<name>.json. Returns { tok, emulation }.
+function transformersTokenizer(tokenizerDir, name) {
+  const file = path.join(tokenizerDir, 'tokenizer.json');
+  const scheme = llamaPrependScheme(tokenizerDir);
+  if (!scheme) return { tok: Tokenizer.fromFile(file), emulation: null };
+  const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  json.normalizer = null;
+  json.pre_tokenizer = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: scheme, split: false };
+  json.decoder = { type: 'Sequence', decoders: [
+    { type: 'Replace', pattern: { String: '\u2581' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' },
+    ...(scheme === 'never' ? [] : [{ type: 'Strip', content: ' ', start: 1, stop: 0 }])] };
+  const emulatedDir = path.join(outDir, 'emulated');
+  fs.mkdirSync(emulatedDir, { recursive: true });
+  const emulatedFile = path.join(emulatedDir, name + '.json');
+  fs.writeFileSync(emulatedFile, JSON.stringify(json));
+  return { tok: Tokenizer.fromFile(emulatedFile), emulation: 'transformers5:' + scheme };
+}
+
+// A copy of a dir (tokenizer.json, config files) under <outDir>/<name>, its tokenizer_config.json edited.
+function copyWithConfig(dir, name, edit) {
+  const target = path.join(outDir, name);
+  fs.mkdirSync(target, { recursive: true });
+  fs.copyFileSync(path.join(dir, 'tokenizer.json'), path.join(target, 'tokenizer.json'));
+  if (fs.existsSync(path.join(dir, 'config.json'))) fs.copyFileSync(path.join(dir, 'config.json'), path.join(target, 'config.json'));
+  const config = readJsonIfPresent(path.join(dir, 'tokenizer_config.json')) || {};
+  edit(config);
+  fs.writeFileSync(path.join(target, 'tokenizer_config.json'), JSON.stringify(config, null, 2));
+  return target;
+}
+
+// transformers 5's ids and decodes for "legacy" false / true / absent, and raw tokenizers' ids, recorded by
+// engine/src/test/scripts/transformers_llama_tokenizer_probe.py for the named dir: the emulation (and raw
+// tokenizers) must reproduce every one.
+async function checkLegacyGolden(dir, name, goldenFile) {
+  const golden = JSON.parse(fs.readFileSync(goldenFile, 'utf8'));
+  const wrong = [];
+  let checked = 0;
+  const same = (label, want, got) => {
+    if (JSON.stringify(want) !== JSON.stringify(got)) wrong.push(`${label}: transformers ${JSON.stringify(want)} emulation ${JSON.stringify(got)}`);
+    checked++;
+  };
+  // The probe's modes as tokenizer_config.json edits; codellama_true and noprefix only in newer probe output.
+  const edits = {
+    false: (c) => { c.legacy = false; },
+    true: (c) => { c.legacy = true; },
+    absent: (c) => { delete c.legacy; },
+    codellama_true: (c) => { c.legacy = true; c.tokenizer_class = 'CodeLlamaTokenizer'; },
+    noprefix: (c) => { c.add_prefix_space = false; },
+  };
+  for (const [mode, edit] of Object.entries(edits)) {
+    if (!golden[mode]) {
+      if (['false', 'true', 'absent'].includes(mode)) wrong.push(`${goldenFile} has no "${mode}" mode`);
+      continue;
+    }
+    const modeDir = copyWithConfig(dir, `${name}-legacy-${mode}`, edit);
+    const { tok } = transformersTokenizer(modeDir, `${name}-legacy-${mode}`);
+    for (const [text, ids] of Object.entries(golden[mode])) {
+      const got = (await tok.encode(text, null, { addSpecialTokens: true })).getIds();
+      same(`legacy ${mode} ids of ${JSON.stringify(text)}`, ids, got);
+      same(`legacy ${mode} decode of ${JSON.stringify(text)}`, golden[mode + '_decode'][text], await tok.decode(ids, false));
+      if (golden[mode + '_decode_skip']) {
+        same(`legacy ${mode} decode skipping specials of ${JSON.stringify(text)}`, golden[mode + '_decode_skip'][text], await tok.decode(ids, true));
+      }
+    }
+  }
+  const raw = Tokenizer.fromFile(path.join(dir, 'tokenizer.json'));
+  for (const [text, ids] of Object.entries(golden.raw)) {
+    same(`raw ids of ${JSON.stringify(text)}`, ids, (await raw.encode(text, null, { addSpecialTokens: true })).getIds());
+  }
+  if (wrong.length) {
+    console.error(`the emulation of transformers differs from ${goldenFile} in ${wrong.length} of ${checked} checks:\n${wrong.join('\n')}`);
+    process.exit(1);
+  }
+  return { file: path.resolve(goldenFile), checked };
+}
+
+// Golden ids from transformers' apply_chat_template (no special tokens added) and tokenizer(text) (with them).
+async function checkGolden(tok, goldenFile) {
+  const golden = JSON.parse(fs.readFileSync(goldenFile, 'utf8'));
+  const wrong = [];
+  let checked = 0;
+  const compare = async (label, text, ids, addSpecialTokens) => {
+    const got = (await tok.encode(text, null, { addSpecialTokens })).getIds();
+    if (JSON.stringify(got) !== JSON.stringify(ids)) wrong.push(`${label}: transformers ${JSON.stringify(ids)} emulation ${JSON.stringify(got)}`);
+    checked++;
+  };
+  for (const c of golden.cases) if (!c.error) await compare(`${c.template} / ${c.conversation}`, c.text, c.ids, false);
+  for (const r of golden.raw) await compare(`raw ${r.conversation}`, r.text, r.ids, true);
+  if (wrong.length) {
+    console.error(`the emulation of transformers differs from ${goldenFile} in ${wrong.length} of ${checked} cases:\n${wrong.join('\n')}`);
+    process.exit(1);
+  }
+  return { file: path.resolve(goldenFile), transformers: golden.transformers, checked };
+}
+
+async function expectations(tokenizerDir, name) {
+  const { tok, emulation } = transformersTokenizer(tokenizerDir, name);
   const cases = [];
   for (const text of corpus) {
     const withSpecial = await tok.encode(text, null, { addSpecialTokens: true });
@@ -108,7 +239,7 @@ async function expectations(tokenizerDir) {
     for (let i = 0; i < length; i++) ids.push(random(3) === 0 ? random(vocabSize) : random(300));
     streams.push({ ids, decoded: await tok.decode(ids, false), decodedSkip: await tok.decode(ids, true) });
   }
-  return { dir: path.resolve(tokenizerDir), vocabSize, cases, streams };
+  return { dir: path.resolve(tokenizerDir), emulation, vocabSize, cases, streams };
 }
 
 const llamaDir = path.join(outDir, 'llama2');
@@ -118,12 +249,48 @@ const result = { tokenizers: {}, llamaTokenizerJs: recordLlamaTokenizerJsCases()
 // strings must stay text (content segments): BOS plus the text encoded as plain characters.
 result.literalSpecials = corpus.filter((text) => /<\/?s>|<unk>/.test(text))
   .map((text) => ({ text, ids: llamaTokenizer.encode(text, true, true, false) }));
-result.tokenizers.llama2 = await expectations(llamaDir);
+// Expectations for a dir; where they are the legacy:false emulation, also for <name>-raw: the same
+// tokenizer.json in <outDir>/<name>-raw without tokenizer_config.json, i.e. raw tokenizers semantics.
+async function withRaw(name, dir) {
+  result.tokenizers[name] = await expectations(dir, name);
+  if (!result.tokenizers[name].emulation) return;
+  const rawDir = path.join(outDir, name + '-raw');
+  fs.mkdirSync(rawDir, { recursive: true });
+  fs.copyFileSync(path.join(dir, 'tokenizer.json'), path.join(rawDir, 'tokenizer.json'));
+  result.tokenizers[name + '-raw'] = await expectations(rawDir, name + '-raw');
+  if (llamaPrependScheme(dir) === 'first') {
+    const legacyDir = copyWithConfig(dir, name + '-legacy', (c) => { c.legacy = true; });
+    result.tokenizers[name + '-legacy'] = await expectations(legacyDir, name + '-legacy');
+    const noPrefixDir = copyWithConfig(dir, name + '-noprefix', (c) => { c.add_prefix_space = false; });
+    result.tokenizers[name + '-noprefix'] = await expectations(noPrefixDir, name + '-noprefix');
+  }
+}
+await withRaw('llama2', llamaDir);
 const named = {};
 for (const arg of namedDirs) {
   const eq = arg.indexOf('=');
   named[arg.slice(0, eq)] = arg.slice(eq + 1);
-  result.tokenizers[arg.slice(0, eq)] = await expectations(arg.slice(eq + 1));
+  await withRaw(arg.slice(0, eq), arg.slice(eq + 1));
+}
+if (goldenArg) {
+  const spec = goldenArg.slice('--golden='.length);
+  const colon = spec.indexOf(':');
+  const name = spec.slice(0, colon);
+  if (!named[name]) {
+    console.error(`--golden names tokenizer '${name}', which is not among the named dirs`);
+    process.exit(2);
+  }
+  result.golden = { tokenizer: name, ...(await checkGolden(transformersTokenizer(named[name], name).tok, spec.slice(colon + 1))) };
+}
+if (legacyGoldenArg) {
+  const spec = legacyGoldenArg.slice('--legacy-golden='.length);
+  const colon = spec.indexOf(':');
+  const name = spec.slice(0, colon);
+  if (!named[name]) {
+    console.error(`--legacy-golden names tokenizer '${name}', which is not among the named dirs`);
+    process.exit(2);
+  }
+  result.legacyGolden = { tokenizer: name, ...(await checkLegacyGolden(named[name], name, spec.slice(colon + 1))) };
 }
 // Variants built from llama2 and (when given) kjv, each in its own directory without tokenizer_config.json.
 const readJson = (dir) => JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'));
@@ -133,7 +300,7 @@ if (named.kjv) {
     const dir = path.join(outDir, 'variants', name);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
-    result.tokenizers[name] = await expectations(dir);
+    result.tokenizers[name] = await expectations(dir, name);
   }
 }
 fs.writeFileSync(path.join(outDir, 'expected.json'), JSON.stringify(result));

@@ -7,7 +7,8 @@ package dev.sparkllm.engine.api;
  * @param runningSequences    gauge: in the running batch
  * @param preemptedSequences  gauge: preempted, waiting to be recomputed
  * @param maxBatchSequences   the batch's capacity in sequences
- * @param kvBlocksUsed        gauge: KV blocks held by sequences or the prefix cache
+ * @param kvBlocksUsed        gauge: KV blocks held by sequences (cached prefix blocks that no sequence holds are
+ *                            evictable, so they count as free)
  * @param kvBlocksTotal       KV blocks in the pool
  * @param steps               counter: engine steps run
  * @param batchOccupancySum   counter: sum over steps of (sequences in the step / maxBatchSequences); divide by steps

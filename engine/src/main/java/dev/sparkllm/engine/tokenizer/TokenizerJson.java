@@ -2,6 +2,8 @@ package dev.sparkllm.engine.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -25,8 +28,17 @@ final class TokenizerJson {
     private static final Set<String> FLAG_DRIVEN_CLASSES = Set.of("LlamaTokenizer", "LlamaTokenizerFast",
             "CodeLlamaTokenizer", "CodeLlamaTokenizerFast", "GemmaTokenizer", "GemmaTokenizerFast");
 
-    /** Model types whose default tokenizer class (when tokenizer_config.json names none) is flag-driven. */
-    private static final Set<String> FLAG_DRIVEN_MODEL_TYPES = Set.of("llama", "mistral", "mixtral", "gemma");
+    /**
+     * Llama tokenizer classes, which transformers 5 rebuilds around tokenizer.json's vocabulary and merges
+     * (normaliser, pre-tokenizer and decoder replaced; see {@link #llamaSpacing}), mapped to whether their
+     * {@code "legacy"} setting counts: LlamaTokenizer reads it, CodeLlamaTokenizer ignores it.
+     */
+    private static final Map<String, Boolean> LLAMA_CLASSES = Map.of("LlamaTokenizer", true, "LlamaTokenizerFast", true,
+            "CodeLlamaTokenizer", false, "CodeLlamaTokenizerFast", false);
+
+    /** Default tokenizer class (when tokenizer_config.json names none) of the model types we know. */
+    private static final Map<String, String> DEFAULT_CLASSES = Map.of("llama", "LlamaTokenizerFast",
+            "mistral", "LlamaTokenizerFast", "mixtral", "LlamaTokenizerFast", "gemma", "GemmaTokenizerFast");
 
     private TokenizerJson() {
     }
@@ -37,24 +49,24 @@ final class TokenizerJson {
         Path configFile = tokenizerJson.resolveSibling("tokenizer_config.json");
         JsonNode config = Files.exists(configFile) ? read(json, configFile) : json.createObjectNode();
         try {
-            return new PipelineTokenizer(parts(root, config, flagDriven(json, config, tokenizerJson.resolveSibling("config.json"))));
+            return new PipelineTokenizer(parts(root, config, tokenizerClass(json, config, tokenizerJson.resolveSibling("config.json"))));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(tokenizerJson + ": " + e.getMessage(), e);
         }
     }
 
     /**
-     * Whether transformers would load a tokenizer class that rebuilds the post-processor from the config flags:
-     * the class tokenizer_config.json names, or else the default class of config.json's model_type.
+     * The tokenizer class transformers would load: the one tokenizer_config.json names, or else the default
+     * class of config.json's model_type; null when neither says.
      */
-    private static boolean flagDriven(ObjectMapper json, JsonNode config, Path modelConfig) {
+    private static String tokenizerClass(ObjectMapper json, JsonNode config, Path modelConfig) {
         String cls = JsonFields.text(config, "tokenizer_class", null);
-        if (cls != null) return FLAG_DRIVEN_CLASSES.contains(cls);
-        if (!Files.exists(modelConfig)) return false;
-        return FLAG_DRIVEN_MODEL_TYPES.contains(JsonFields.text(read(json, modelConfig), "model_type", ""));
+        if (cls != null || !Files.exists(modelConfig)) return cls;
+        return DEFAULT_CLASSES.get(JsonFields.text(read(json, modelConfig), "model_type", ""));
     }
 
-    static PipelineTokenizer.Parts parts(JsonNode root, JsonNode config, boolean flagDriven) {
+    static PipelineTokenizer.Parts parts(JsonNode root, JsonNode config, String tokenizerClass) {
+        boolean flagDriven = tokenizerClass != null && FLAG_DRIVEN_CLASSES.contains(tokenizerClass);
         JsonNode model = root.path("model");
         String modelType = JsonFields.text(model, "type", model.has("merges") ? "BPE" : null);
         if (!"BPE".equals(modelType)) {
@@ -77,9 +89,51 @@ final class TokenizerJson {
             }
             post = new PostProcessor(addBos ? new int[]{bos} : new int[0], addEos ? new int[]{eos} : new int[0]);
         }
-        return new PipelineTokenizer.Parts(Normalizer.fromJson(root.get("normalizer")),
-                PreTokenizer.fromJson(root.get("pre_tokenizer")), bpe, Decoder.fromJson(root.get("decoder")),
-                added, post, bos, eos);
+        Normalizer normalizer = Normalizer.fromJson(root.get("normalizer"));
+        PreTokenizer preTokenizer = PreTokenizer.fromJson(root.get("pre_tokenizer"));
+        Decoder decoder = Decoder.fromJson(root.get("decoder"));
+        if (tokenizerClass != null && LLAMA_CLASSES.containsKey(tokenizerClass)) {
+            Metaspace.PrependScheme scheme = llamaSpacing(config, LLAMA_CLASSES.get(tokenizerClass));
+            // tokenizer.json's Prepend("▁") + Replace(" ", "▁") normaliser prefixes every piece of text, also a
+            // piece that already starts with a space; transformers 5 drops it for a Metaspace pre-tokenizer (split
+            // off), which prefixes only a piece not starting with a space, and decodes with Replace, ByteFallback,
+            // Fuse and (when it prefixed anything) Strip one leading space.
+            normalizer = text -> text;
+            preTokenizer = new Metaspace("\u2581", scheme, false);
+            decoder = llamaDecoder(scheme != Metaspace.PrependScheme.NEVER);
+        }
+        return new PipelineTokenizer.Parts(normalizer, preTokenizer, bpe, decoder, added, post, bos, eos);
+    }
+
+    /**
+     * The Metaspace prepend scheme transformers 5 gives a Llama-class tokenizer: "never" when
+     * {@code add_prefix_space} is false; else "always" (▁ before the text at the start and after every special
+     * token) when the class reads {@code legacy} and it is true; else "first" (▁ only before the text at offset 0).
+     * Absent or null {@code legacy} and {@code add_prefix_space} take transformers 5's defaults, false and true.
+     */
+    private static Metaspace.PrependScheme llamaSpacing(JsonNode config, boolean readsLegacy) {
+        if (isFalse(config.get("add_prefix_space"))) return Metaspace.PrependScheme.NEVER;
+        JsonNode legacy = config.get("legacy");
+        boolean isLegacy = readsLegacy && legacy != null && !legacy.isNull() && legacy.asBoolean();
+        return isLegacy ? Metaspace.PrependScheme.ALWAYS : Metaspace.PrependScheme.FIRST;
+    }
+
+    /** transformers 5's Llama decoder: ▁ to space, byte tokens to bytes, joined, one leading space stripped if prefixed. */
+    private static Decoder llamaDecoder(boolean stripPrefix) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode sequence = json.createObjectNode().put("type", "Sequence");
+        ArrayNode steps = sequence.putArray("decoders");
+        ObjectNode replace = steps.addObject().put("type", "Replace").put("content", " ");
+        replace.putObject("pattern").put("String", "\u2581");
+        steps.addObject().put("type", "ByteFallback");
+        steps.addObject().put("type", "Fuse");
+        if (stripPrefix) steps.addObject().put("type", "Strip").put("content", " ").put("start", 1).put("stop", 0);
+        return Decoder.fromJson(sequence);
+    }
+
+    /** Only an explicit JSON {@code false}: absent or null means the default, true. */
+    private static boolean isFalse(JsonNode node) {
+        return node != null && node.isBoolean() && !node.booleanValue();
     }
 
     /** Id of the named token (added tokens first, as Hugging Face looks them up), else of the fallback name, else -1. */

@@ -4,8 +4,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Loads the tokenizer of a Hugging Face model directory: {@code tokenizer.json} when present (with
- * {@code tokenizer_config.json} for the BOS/EOS settings), else a SentencePiece {@code tokenizer.model}.
+ * Loads the tokenizer of a Hugging Face model directory: {@code tokenizer.json} when present, read as transformers
+ * 5 loads it, else a SentencePiece {@code tokenizer.model} (whose {@code legacy} setting is not read).
+ *
+ * <p>The rule for {@code tokenizer.json}: when {@code tokenizer_config.json} names a Llama tokenizer class
+ * (LlamaTokenizer(Fast), CodeLlamaTokenizer(Fast); or none, and {@code config.json}'s model_type is llama, mistral or
+ * mixtral), transformers 5 keeps tokenizer.json's vocabulary, merges and added tokens but replaces its normaliser by
+ * a Metaspace pre-tokenizer, and so do we: ▁ goes before the text at offset 0 only ("first") when {@code legacy} is
+ * false or absent, before the text at the start and after every special token ("always") when {@code legacy} is true
+ * (CodeLlama ignores {@code legacy} and always uses "first"), never when {@code add_prefix_space} is false; in no
+ * case before text that already starts with a space (tokenizer.json's {@code Prepend("▁")} normaliser adds it even
+ * there). BOS/EOS then follow {@code add_bos_token}/{@code add_eos_token}. With no Llama class (for example a bare
+ * tokenizer.json with no config files) tokenizer.json is applied as written, as the {@code tokenizers} library does.
  */
 public final class TokenizerLoader {
 

@@ -11,7 +11,17 @@
  * {@code SentencePieceBpe} for {@code tokenizer.model}), {@code PostProcessor} and {@code Decoder}.
  * {@code StreamingDecoder} decodes generated tokens one at a time.
  *
- * <p>Tests compare against Hugging Face {@code tokenizers} run in Node ({@code engine/src/test/node}) and
- * against SentencePiece's {@code spm_encode}.
+ * <p>Llama tokenizers and {@code "legacy"}: tokenizer.json's {@code Prepend("▁")} normaliser puts ▁ before every
+ * piece of text, including text right after a special token and text that already starts with a space. For a Llama
+ * tokenizer class (LlamaTokenizer(Fast), CodeLlamaTokenizer(Fast), or none with a llama/mistral/mixtral model type)
+ * we do what transformers 5 does instead: no normaliser, and a Metaspace pre-tokenizer that adds ▁ only where the
+ * text does not already start with a space, with prepend scheme "first" (only before the text at offset 0) when
+ * tokenizer_config.json's {@code legacy} is false or absent, "always" (also after every special token) when it is
+ * true, "never" when {@code add_prefix_space} is false (CodeLlama ignores {@code legacy}: "first"); decoding strips
+ * one leading space unless the scheme is "never". Without a Llama class, tokenizer.json keeps its own semantics.
+ *
+ * <p>Tests compare against Hugging Face {@code tokenizers} run in Node ({@code engine/src/test/node}; for
+ * Llama classes, its emulation of transformers 5, checked against transformers' own ids in
+ * {@code golden/chat_templates.json} and {@code golden/transformers_llama_legacy.json}) and against SentencePiece's {@code spm_encode}.
  */
 package dev.sparkllm.engine.tokenizer;

@@ -32,10 +32,29 @@ final class NodeOracle {
         return expected;
     }
 
-    /** Directory holding the generated Llama-2 tokenizer ({@code tokenizer.json}, {@code tokenizer_config.json}). */
+    /**
+     * Directory holding the generated Llama-2 tokenizer ({@code tokenizer.json}, and {@code tokenizer_config.json}
+     * with {@code "legacy": false} as Meta ships it, so its expectations are transformers 5's).
+     */
     static Path llama2Dir() {
         expected();
         return outDir.resolve("llama2");
+    }
+
+    /** The same Llama-2 {@code tokenizer.json} without a {@code tokenizer_config.json}: raw tokenizers semantics. */
+    static Path llama2RawDir() {
+        expected();
+        return outDir.resolve("llama2-raw");
+    }
+
+    /** The golden file of transformers' chat-template ids that the oracle checks its emulation against. */
+    static Path goldenFile() {
+        return TestModels.repoDir().resolve("engine/src/test/resources/golden/chat_templates.json");
+    }
+
+    /** transformers 5's ids and decodes for kjv-tiny with "legacy" false, true and absent, and raw tokenizers' ids. */
+    static Path legacyGoldenFile() {
+        return TestModels.repoDir().resolve("engine/src/test/resources/golden/transformers_llama_legacy.json");
     }
 
     static Path corpusFile() {
@@ -56,6 +75,8 @@ final class NodeOracle {
         outDir = TestModels.repoDir().resolve("engine/target/tokenizer-oracle");
         List<String> cmd = new ArrayList<>(List.of("node", nodeDir.resolve("oracle.mjs").toString(),
                 corpusFile().toString(), outDir.toString(), "kjv=" + TestModels.bundledModel()));
+        if (Files.isRegularFile(goldenFile())) cmd.add("--golden=kjv:" + goldenFile());
+        if (Files.isRegularFile(legacyGoldenFile())) cmd.add("--legacy-golden=kjv:" + legacyGoldenFile());
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

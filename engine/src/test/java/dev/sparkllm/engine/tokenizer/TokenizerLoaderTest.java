@@ -1,5 +1,6 @@
 package dev.sparkllm.engine.tokenizer;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkllm.engine.testing.TestModels;
@@ -8,6 +9,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -18,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Loading a model directory: the bundled and shared kjv-tiny models, the BOS/EOS flags of
  * {@code tokenizer_config.json} (which, for Llama tokenizers, replace the post-processor of tokenizer.json as
- * transformers' LlamaTokenizerFast does), and the error for a directory without tokenizer files.
+ * transformers' LlamaTokenizerFast does), transformers 5's spacing rules for Llama classes ({@code legacy},
+ * {@code add_prefix_space}), and the error for a directory without tokenizer files.
  */
 class TokenizerLoaderTest {
 
@@ -82,6 +89,105 @@ class TokenizerLoaderTest {
         assertEquals(false, TokenizerLoader.load(llama).addsBos(), "llama model type: the flag decides");
         Files.writeString(llama.resolve("config.json"), "{\"model_type\": \"gpt2\"}");
         assertEquals(true, TokenizerLoader.load(llama).addsBos(), "other model types: tokenizer.json decides");
+    }
+
+    /**
+     * Exactly transformers 5.17's ids and decodes (golden/transformers_llama_legacy.json, recorded on the GPU
+     * machine by engine/src/test/scripts/transformers_llama_tokenizer_probe.py) for the bundled model with
+     * tokenizer_config.json's {@code legacy} false, true and removed (and, where the file has them, a CodeLlama
+     * class with legacy true and {@code add_prefix_space} false); and raw tokenizers' ids for its bare tokenizer.json
+     * (no config files). Decodes skipping special tokens are the recorded ones where the file has them, else
+     * inferred from transformers' decode keeping them: special-token strings removed, then the decoder's Strip
+     * of one leading space.
+     */
+    @Test
+    void followsTransformersForEveryLegacySetting(@TempDir Path dir) throws Exception {
+        JsonNode golden = new ObjectMapper().readTree(NodeOracle.legacyGoldenFile().toFile());
+        Map<String, java.util.function.Consumer<ObjectNode>> edits = new LinkedHashMap<>();
+        edits.put("false", cfg -> cfg.put("legacy", false));
+        edits.put("true", cfg -> cfg.put("legacy", true));
+        edits.put("absent", cfg -> cfg.remove("legacy"));
+        edits.put("codellama_true", cfg -> cfg.put("legacy", true).put("tokenizer_class", "CodeLlamaTokenizer"));
+        edits.put("noprefix", cfg -> cfg.put("add_prefix_space", false));
+        int checked = 0;
+        for (Map.Entry<String, java.util.function.Consumer<ObjectNode>> e : edits.entrySet()) {
+            String mode = e.getKey();
+            if (!golden.has(mode) && !List.of("false", "true", "absent").contains(mode)) continue;  // older probe output
+            Path model = copyWithConfig(dir.resolve("mode-" + mode), e.getValue());
+            Files.copy(TestModels.bundledModel().resolve("config.json"), model.resolve("config.json"));
+            Tokenizer tokenizer = TokenizerLoader.load(model);
+            assertTrue(golden.path(mode).size() > 0, "mode " + mode + " missing from " + NodeOracle.legacyGoldenFile());
+            for (Iterator<Map.Entry<String, JsonNode>> it = golden.path(mode).fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> c = it.next();
+                String text = c.getKey();
+                int[] ids = NodeOracle.ints(c.getValue());
+                assertArrayEquals(ids, tokenizer.encode(text, true), mode + " ids of " + text);
+                String decoded = golden.path(mode + "_decode").path(text).asText(null);
+                assertEquals(decoded, tokenizer.decode(ids, false), mode + " decode of " + text);
+                String skipped = decoded.replace("<s>", "").replace("</s>", "");
+                String expectedSkip = golden.path(mode + "_decode_skip").path(text).asText(
+                        skipped.startsWith(" ") ? skipped.substring(1) : skipped);
+                assertEquals(expectedSkip, tokenizer.decode(ids, true), mode + " decode skipping special tokens of " + text);
+                checked++;
+            }
+        }
+        Path bare = Files.createDirectories(dir.resolve("bare"));
+        Files.copy(TestModels.bundledModel().resolve("tokenizer.json"), bare.resolve("tokenizer.json"));
+        Tokenizer raw = TokenizerLoader.load(bare);
+        for (Iterator<Map.Entry<String, JsonNode>> it = golden.path("raw").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> c = it.next();
+            assertArrayEquals(NodeOracle.ints(c.getValue()), raw.encode(c.getKey(), true), "raw tokenizers ids of " + c.getKey());
+            checked++;
+        }
+        assertTrue(checked >= 4 * 7, "cases checked in " + NodeOracle.legacyGoldenFile() + ": " + checked);
+    }
+
+    /**
+     * Over the whole corpus: Llama classes (named, or picked by model_type) follow transformers 5 (the oracle's
+     * emulation, itself checked against transformers' ids): prepend scheme "first" for legacy false or absent,
+     * "always" for legacy true, which CodeLlamaTokenizer ignores; another class, or a bare tokenizer.json, keeps
+     * raw tokenizers semantics.
+     */
+    @Test
+    void llamaClassesFollowTransformersOthersRawTokenizers(@TempDir Path dir) throws Exception {
+        JsonNode tokenizers = NodeOracle.expected().path("tokenizers");
+        Map<String, int[]> first = idsByText(tokenizers.path("kjv"));
+        Map<String, int[]> always = idsByText(tokenizers.path("kjv-legacy"));
+        Map<String, int[]> raw = idsByText(tokenizers.path("kjv-raw"));
+        Map<String, Tokenizer> loaded = new LinkedHashMap<>();
+        loaded.put("LlamaTokenizerFast", TokenizerLoader.load(copyWithConfig(dir.resolve("fast"),
+                cfg -> cfg.put("tokenizer_class", "LlamaTokenizerFast"))));
+        loaded.put("legacy absent", TokenizerLoader.load(copyWithConfig(dir.resolve("absent"), cfg -> cfg.remove("legacy"))));
+        loaded.put("legacy null", TokenizerLoader.load(copyWithConfig(dir.resolve("null"), cfg -> cfg.putNull("legacy"))));
+        loaded.put("legacy true", TokenizerLoader.load(copyWithConfig(dir.resolve("true"), cfg -> cfg.put("legacy", true))));
+        loaded.put("CodeLlamaTokenizer legacy true", TokenizerLoader.load(copyWithConfig(dir.resolve("codellama"),
+                cfg -> cfg.put("tokenizer_class", "CodeLlamaTokenizer").put("legacy", true))));
+        Path byModelType = copyWithConfig(dir.resolve("model-type"), cfg -> {
+            cfg.remove("tokenizer_class");
+            cfg.put("legacy", true);
+        });
+        Files.writeString(byModelType.resolve("config.json"), "{\"model_type\": \"llama\"}");
+        loaded.put("model_type llama legacy true", TokenizerLoader.load(byModelType));
+        loaded.put("other class", TokenizerLoader.load(copyWithConfig(dir.resolve("other"),
+                cfg -> cfg.put("tokenizer_class", "PreTrainedTokenizerFast"))));
+        Map<String, Map<String, int[]>> expected = Map.of("LlamaTokenizerFast", first, "legacy absent", first,
+                "legacy null", first, "legacy true", always, "CodeLlamaTokenizer legacy true", first,
+                "model_type llama legacy true", always, "other class", raw);
+        int differing = 0;
+        for (String text : first.keySet()) {
+            if (Arrays.equals(first.get(text), raw.get(text)) && Arrays.equals(always.get(text), raw.get(text))) continue;
+            differing++;
+            for (Map.Entry<String, Tokenizer> t : loaded.entrySet()) {
+                assertArrayEquals(expected.get(t.getKey()).get(text), t.getValue().encode(text, true), t.getKey() + ": " + text);
+            }
+        }
+        assertTrue(differing >= 3, "the corpus should hold texts where the prepend scheme matters, found " + differing);
+    }
+
+    private static Map<String, int[]> idsByText(JsonNode oracleTokenizer) {
+        Map<String, int[]> out = new LinkedHashMap<>();
+        for (JsonNode c : oracleTokenizer.path("cases")) out.put(c.path("text").asText(), NodeOracle.ints(c.path("ids")));
+        return out;
     }
 
     @Test

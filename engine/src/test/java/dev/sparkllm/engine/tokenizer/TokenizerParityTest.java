@@ -15,17 +15,81 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * Our tokenizer against Hugging Face {@code tokenizers} (run in Node) on a varied corpus, for the real Llama-2
  * vocabulary and for the bundled kjv-tiny model; and against llama-tokenizer-js's own test cases.
+ *
+ * <p>Both real tokenizers come with a tokenizer_config.json naming LlamaTokenizer with {@code "legacy": false}, so
+ * their expectations are transformers 5's (the oracle's emulation, itself checked against transformers' golden ids),
+ * as are those of their {@code -legacy} copies (the same config with {@code "legacy": true}) and {@code -noprefix}
+ * copies ({@code "add_prefix_space": false}); their {@code -raw}
+ * copies, without config files, keep raw tokenizer.json semantics.
  */
 class TokenizerParityTest {
 
+    private static final List<String> REAL = List.of("llama2", "llama2-raw", "llama2-legacy", "llama2-noprefix", "kjv", "kjv-raw",
+            "kjv-legacy", "kjv-noprefix");
+
     @TestFactory
-    List<DynamicTest> llama2MatchesHuggingFace() {
+    List<DynamicTest> llama2MatchesTransformers() {
+        assertEquals("transformers5:first", NodeOracle.expected().path("tokenizers").path("llama2").path("emulation").asText());
         return cases("llama2");
     }
 
     @TestFactory
-    List<DynamicTest> kjvTinyMatchesHuggingFace() {
+    List<DynamicTest> llama2WithoutConfigMatchesRawTokenizers() {
+        return cases("llama2-raw");
+    }
+
+    @TestFactory
+    List<DynamicTest> kjvTinyMatchesTransformers() {
+        assertEquals("transformers5:first", NodeOracle.expected().path("tokenizers").path("kjv").path("emulation").asText());
         return cases("kjv");
+    }
+
+    @TestFactory
+    List<DynamicTest> kjvTinyWithoutConfigMatchesRawTokenizers() {
+        return cases("kjv-raw");
+    }
+
+    @TestFactory
+    List<DynamicTest> llama2LegacyTrueMatchesTransformers() {
+        assertEquals("transformers5:always", NodeOracle.expected().path("tokenizers").path("llama2-legacy").path("emulation").asText());
+        return cases("llama2-legacy");
+    }
+
+    @TestFactory
+    List<DynamicTest> kjvTinyLegacyTrueMatchesTransformers() {
+        assertEquals("transformers5:always", NodeOracle.expected().path("tokenizers").path("kjv-legacy").path("emulation").asText());
+        return cases("kjv-legacy");
+    }
+
+    /** add_prefix_space false: transformers 5's prepend scheme "never" and a decoder without the Strip step. */
+    @TestFactory
+    List<DynamicTest> withoutPrefixSpaceMatchesTransformers() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String name : List.of("llama2-noprefix", "kjv-noprefix")) {
+            assertEquals("transformers5:never", NodeOracle.expected().path("tokenizers").path(name).path("emulation").asText());
+            tests.addAll(cases(name));
+        }
+        return tests;
+    }
+
+    /** The oracle's emulation reproduced every id transformers computed for the chat-template golden file. */
+    @Test
+    void emulationOfTransformersMatchesItsGoldenIds() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(NodeOracle.goldenFile()),
+                "skipped: " + NodeOracle.goldenFile() + " is absent");
+        JsonNode golden = NodeOracle.expected().path("golden");
+        assertEquals("kjv", golden.path("tokenizer").asText());
+        assertEquals(true, golden.path("checked").asInt() >= 50, "golden cases checked: " + golden.path("checked"));
+    }
+
+    /** The oracle's emulation reproduced transformers' ids and decodes for legacy false / true / absent (and raw ids). */
+    @Test
+    void emulationOfTransformersMatchesItsLegacyProbe() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(NodeOracle.legacyGoldenFile()),
+                "skipped: " + NodeOracle.legacyGoldenFile() + " is absent");
+        JsonNode golden = NodeOracle.expected().path("legacyGolden");
+        assertEquals("kjv", golden.path("tokenizer").asText());
+        assertEquals(true, golden.path("checked").asInt() >= 3 * 7 * 2 + 7, "legacy probe checks: " + golden.path("checked"));
     }
 
     /** Variants of the two exercising the other components (engine/src/test/node/variants.mjs). */
@@ -33,7 +97,7 @@ class TokenizerParityTest {
     List<DynamicTest> variantsMatchHuggingFace() {
         List<DynamicTest> tests = new ArrayList<>();
         NodeOracle.expected().path("tokenizers").fieldNames().forEachRemaining(name -> {
-            if (!name.equals("llama2") && !name.equals("kjv")) tests.addAll(cases(name));
+            if (!REAL.contains(name)) tests.addAll(cases(name));
         });
         assertEquals(true, tests.size() > 10 * 40, "expected the oracle to cover the variants, got " + tests.size() + " cases");
         return tests;
@@ -70,7 +134,8 @@ class TokenizerParityTest {
     @Test
     void llamaTokenizerJsOwnCases() {
         JsonNode recorded = NodeOracle.expected().path("llamaTokenizerJs");
-        Tokenizer tokenizer = TokenizerLoader.load(NodeOracle.llama2Dir());
+        // llama-tokenizer-js prefixes ▁ as raw tokenizer.json does (also before text that starts with a space).
+        Tokenizer tokenizer = TokenizerLoader.load(NodeOracle.llama2RawDir());
         int checked = 0;
         for (JsonNode c : recorded.path("encodes")) {
             String text = c.path("text").asText();

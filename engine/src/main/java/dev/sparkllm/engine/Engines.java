@@ -1,0 +1,151 @@
+package dev.sparkllm.engine;
+
+import dev.sparkllm.engine.api.GenerationEngine;
+import dev.sparkllm.engine.backend.ModelBackend;
+import dev.sparkllm.engine.backend.sim.Roofline;
+import dev.sparkllm.engine.backend.sim.SimulatedGpuBackend;
+import dev.sparkllm.engine.checkpoint.ModelDirectory;
+import dev.sparkllm.engine.core.Engine;
+import dev.sparkllm.engine.core.EngineOptions;
+import dev.sparkllm.engine.cpu.CpuBackend;
+import dev.sparkllm.engine.model.LlamaConfig;
+import dev.sparkllm.engine.tokenizer.Tokenizer;
+import dev.sparkllm.engine.tokenizer.TokenizerLoader;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Opens a {@link GenerationEngine} for a model directory on a device: the one place that wires checkpoint,
+ * tokenizer, backend and scheduler together, used by the CLI, the Spark executors and the notebooks.
+ *
+ * <p>Devices: {@code cpu} (the pure-Java backend); {@code simulated} (a test double that produces
+ * deterministic tokens at the speed a roofline model of Llama-2-70B GPTQ on one H200 predicts, for measuring
+ * scheduling and Spark overhead; never a default). The CUDA backend will add {@code cuda} and {@code cuda:N}.
+ *
+ * <p>Options (all optional, strings so that Spark confs and command lines pass them through unchanged):
+ * <ul>
+ *   <li>{@code threads}: CPU backend threads (default: the machine's cores)</li>
+ *   <li>{@code max_batch}: most sequences in one step (default 256)</li>
+ *   <li>{@code max_step_tokens}: token budget per step (default 2048)</li>
+ *   <li>{@code prefill_chunk}: most prompt tokens of one sequence per step (default 512)</li>
+ *   <li>{@code queue}: requests waiting for admission before submit blocks (default 1024)</li>
+ *   <li>{@code prefix_caching}: share KV blocks of common prompt prefixes (default true)</li>
+ *   <li>{@code context_length}: tokens per sequence (default: the model's max_position_embeddings)</li>
+ *   <li>{@code kv_block_size}: token positions per KV block (default 16)</li>
+ *   <li>{@code kv_cache_mb}: memory for the KV cache; the block count follows (default: enough for
+ *       max_batch full-length sequences, capped at 2048 MB)</li>
+ * </ul>
+ */
+public final class Engines {
+
+    public static final Set<String> OPTION_NAMES = Set.of("threads", "max_batch", "max_step_tokens", "prefill_chunk",
+            "queue", "prefix_caching", "context_length", "kv_block_size", "kv_cache_mb");
+
+    private static final long DEFAULT_KV_CAP_BYTES = 2048L << 20;
+
+    private Engines() {
+    }
+
+    /** Opens an engine; a bad directory, device or option throws with a message that names it. */
+    public static GenerationEngine open(Path modelDir, String device, Map<String, String> options) {
+        checkOptionNames(options);
+        if (isSimulated(device)) return openSimulated(TokenizerLoader.load(modelDir), options);
+        return open(ModelDirectory.open(modelDir), TokenizerLoader.load(modelDir), device, options);
+    }
+
+    /** Opens an engine for a model directory and tokenizer the caller has already opened. */
+    public static GenerationEngine open(ModelDirectory model, Tokenizer tokenizer, String device, Map<String, String> options) {
+        checkOptionNames(options);
+        if (isSimulated(device)) return openSimulated(tokenizer, options);
+        String dev = device == null ? "cpu" : device.trim().toLowerCase(Locale.ROOT);
+        if (!dev.equals("cpu")) {
+            throw new IllegalArgumentException("unknown device '" + device + "': this build has the CPU backend ('cpu') and the "
+                    + "simulated test backend ('simulated'); the CUDA backend is not part of it yet");
+        }
+        EngineOptions engineOptions = engineOptions(options);
+        int blockSize = intOption(options, "kv_block_size", 16);
+        LlamaConfig config = model.config();
+        int context = engineOptions.contextLength() > 0 ? engineOptions.contextLength() : config.maxPositionEmbeddings();
+        long bytesPerBlock = 2L * config.numLayers() * blockSize * config.kvDim() * Float.BYTES;
+        int blocks = kvBlocks(options, bytesPerBlock, blockSize, context, engineOptions.maxBatchSequences());
+        int threads = intOption(options, "threads", Runtime.getRuntime().availableProcessors());
+        ModelBackend backend = new CpuBackend(model.loadWeights(), blockSize, blocks, threads);
+        return new Engine(backend, tokenizer, engineOptions);
+    }
+
+    private static boolean isSimulated(String device) {
+        String dev = device == null ? "" : device.trim().toLowerCase(Locale.ROOT);
+        return dev.equals("simulated") || dev.startsWith("simulated:");
+    }
+
+    private static GenerationEngine openSimulated(Tokenizer tokenizer, Map<String, String> options) {
+        int blockSize = intOption(options, "kv_block_size", 16);
+        LlamaConfig shape = SimulatedGpuBackend.llama2_70bConfig();
+        Roofline roofline = Roofline.llama2_70bGptq4bitOnH200();
+        // Size the simulated cache as the real one would be on a 141 GB H200 after the 36 GB of weights.
+        int blocks = SimulatedGpuBackend.kvBlocksFitting(roofline, 141e9, 0.1, blockSize);
+        ModelBackend backend = new SimulatedGpuBackend(shape, blockSize, blocks, roofline, 0.0);
+        return new Engine(backend, tokenizer, engineOptions(options));
+    }
+
+    static EngineOptions engineOptions(Map<String, String> o) {
+        EngineOptions d = EngineOptions.defaults();
+        return new EngineOptions(
+                intOption(o, "max_batch", d.maxBatchSequences()),
+                intOption(o, "max_step_tokens", Math.max(d.maxStepTokens(), intOption(o, "max_batch", d.maxBatchSequences()))),
+                intOption(o, "prefill_chunk", d.prefillChunkTokens()),
+                intOption(o, "queue", d.queueCapacity()),
+                boolOption(o, "prefix_caching", d.prefixCaching()),
+                intOption(o, "context_length", d.contextLength()));
+    }
+
+    private static int kvBlocks(Map<String, String> o, long bytesPerBlock, int blockSize, int context, int maxBatch) {
+        if (o.containsKey("kv_cache_mb")) {
+            long bytes = (long) intOption(o, "kv_cache_mb", 0) << 20;
+            int blocks = (int) Math.min(Integer.MAX_VALUE, bytes / bytesPerBlock);
+            int perSequence = (context + blockSize - 1) / blockSize;
+            if (blocks < perSequence) {
+                throw new IllegalArgumentException("kv_cache_mb=" + o.get("kv_cache_mb") + " holds " + blocks
+                        + " KV blocks, fewer than one full-length sequence needs (" + perSequence + "); raise it");
+            }
+            return blocks;
+        }
+        long wanted = (long) maxBatch * ((context + blockSize - 1) / blockSize);
+        long capped = Math.min(wanted, DEFAULT_KV_CAP_BYTES / bytesPerBlock);
+        return (int) Math.max(capped, (context + blockSize - 1) / blockSize);
+    }
+
+    private static void checkOptionNames(Map<String, String> options) {
+        Set<String> unknown = new TreeSet<>(options.keySet());
+        unknown.removeAll(OPTION_NAMES);
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("unknown engine option(s) " + unknown + "; known: " + new TreeSet<>(OPTION_NAMES));
+        }
+    }
+
+    private static int intOption(Map<String, String> o, String name, int fallback) {
+        String v = o.get(name);
+        if (v == null || v.isBlank()) return fallback;
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < 0) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("engine option " + name + " must be a non-negative whole number, got '" + v + "'");
+        }
+    }
+
+    private static boolean boolOption(Map<String, String> o, String name, boolean fallback) {
+        String v = o.get(name);
+        if (v == null || v.isBlank()) return fallback;
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "on", "yes", "1" -> true;
+            case "false", "off", "no", "0" -> false;
+            default -> throw new IllegalArgumentException("engine option " + name + " must be true or false, got '" + v + "'");
+        };
+    }
+}

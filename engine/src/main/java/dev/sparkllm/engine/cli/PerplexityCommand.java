@@ -1,0 +1,60 @@
+package dev.sparkllm.engine.cli;
+
+import dev.sparkllm.engine.checkpoint.ModelDirectory;
+import dev.sparkllm.engine.cpu.CpuBackend;
+import dev.sparkllm.engine.eval.Perplexity;
+import dev.sparkllm.engine.tokenizer.Tokenizer;
+import dev.sparkllm.engine.tokenizer.TokenizerLoader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code llm perplexity}: how well a model predicts a text file, one document per line. */
+@Command(name = "perplexity", mixinStandardHelpOptions = true,
+        description = "Perplexity on a text file: each line is a document (BOS ... EOS); the token stream is cut into "
+                + "windows of W+1 tokens overlapping by one, each scored on its own.")
+final class PerplexityCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "model directory")
+    Path model;
+
+    @Option(names = "--file", required = true, paramLabel = "TEXT", description = "text file, one document per line")
+    Path file;
+
+    @Option(names = "--window", defaultValue = "256", paramLabel = "W", description = "tokens of context per window (default 256)")
+    int window;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--json", description = "print a JSON object")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (window < 1) throw new IllegalArgumentException("--window must be at least 1, got " + window);
+        List<String> documents = Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
+        if (documents.isEmpty()) throw new IllegalArgumentException(file + " has no non-blank lines");
+        ModelDirectory dir = ModelDirectory.open(model);
+        Tokenizer tokenizer = TokenizerLoader.load(model);
+        int blockSize = 16;
+        int[] stream = Perplexity.stream(tokenizer, documents);
+        Perplexity.Result r;
+        try (CpuBackend backend = new CpuBackend(dir.loadWeights(), blockSize, (window + blockSize - 1) / blockSize,
+                threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+            r = Perplexity.compute(backend, stream, window);
+        }
+        if (json) {
+            System.out.println(JsonOutput.MAPPER.createObjectNode().put("model", model.toString()).put("file", file.toString())
+                    .put("perplexity", r.perplexity()).put("tokens", r.tokens()).put("window", r.window()));
+        } else {
+            System.out.printf("perplexity %.4f over %d tokens (window %d)%n", r.perplexity(), r.tokens(), r.window());
+        }
+        return 0;
+    }
+}
