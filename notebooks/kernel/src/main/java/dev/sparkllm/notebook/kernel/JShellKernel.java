@@ -104,6 +104,7 @@ public final class JShellKernel extends BaseKernel {
     @Override
     public void interrupt() {
         cells.interrupt();
+        SparkJobs.cancelAll();
     }
 
     @Override
