@@ -137,6 +137,19 @@ class CellEvaluatorTest {
     }
 
     @Test
+    void inspectionShowsSignatures() {
+        String code = "Math.floorMod(";
+        String doc = cells.documentation(code, code.length(), false);
+        assertTrue(doc.contains("floorMod(int") && doc.contains("floorMod(long"), doc);
+    }
+
+    @Test
+    void completenessTellsAFrontendWhetherEnterRunsTheCell() {
+        assertEquals(jdk.jshell.SourceCodeAnalysis.Completeness.COMPLETE, cells.completeness("int a = 1;"));
+        assertTrue(!cells.completeness("for (int i = 0; i < 3; i++) {").isComplete());
+    }
+
+    @Test
     void completionSuggestsMembers() {
         cells.eval("String completeMe = \"x\";");
         int[] anchor = new int[1];
