@@ -37,7 +37,8 @@ import java.util.TreeSet;
  *   <li>{@code context_length}: tokens per sequence (default: the model's max_position_embeddings)</li>
  *   <li>{@code kv_block_size}: token positions per KV block (default 16)</li>
  *   <li>{@code kv_cache_mb}: memory for the KV cache; the block count follows (default: enough for
- *       max_batch full-length sequences, capped at 2048 MB)</li>
+ *       max_batch full-length sequences, capped at 512 MB, which the
+ *       CPU backend holds on the Java heap)</li>
  * </ul>
  */
 public final class Engines {
@@ -45,7 +46,7 @@ public final class Engines {
     public static final Set<String> OPTION_NAMES = Set.of("threads", "max_batch", "max_step_tokens", "prefill_chunk",
             "queue", "prefix_caching", "context_length", "kv_block_size", "kv_cache_mb");
 
-    private static final long DEFAULT_KV_CAP_BYTES = 2048L << 20;
+    private static final long DEFAULT_KV_CAP_BYTES = 512L << 20;
 
     private Engines() {
     }

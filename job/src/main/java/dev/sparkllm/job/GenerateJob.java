@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,6 +62,7 @@ public final class GenerateJob {
         try {
             RunSummary summary = run(spark, options);
             System.out.println(summary.toText());
+            if (options.show > 0) showFirstRows(spark, options);
         } catch (IllegalArgumentException e) {
             System.err.println("sparkllm: " + e.getMessage());
             code = 2;
@@ -72,6 +74,17 @@ public final class GenerateJob {
             spark.stop();
         }
         System.exit(code);
+    }
+
+    /** Prints the first rows of the output table (by id), the columns a reader looks at first. */
+    static void showFirstRows(SparkSession spark, JobOptions o) {
+        Dataset<Row> table = spark.read().format(o.outputFormat).load(o.output);
+        String id = o.idColumn != null ? o.idColumn : InputTable.DERIVED_ID;
+        List<String> wanted = List.of(id, "generation", "finish_reason", "prompt_tokens", "completion_tokens", "error");
+        Column[] shown = wanted.stream().filter(c -> Arrays.asList(table.columns()).contains(c)).map(functions::col)
+                .toArray(Column[]::new);
+        System.out.println("first rows of " + o.output + ":");
+        table.select(shown).orderBy(id).show(o.show, 60);
     }
 
     /** The session with what the job needs (plugin, Kryo with our registrator, no speculation). */

@@ -81,13 +81,12 @@ final class InputTable {
                         + String.join(", ", columns));
             }
         }
-        if (o.idColumn == null && columns.contains(DERIVED_ID)) {
-            throw new IllegalArgumentException("the input has a column named '" + DERIVED_ID + "' but --id-column was not "
-                    + "given; pass --id-column " + DERIVED_ID + " to use it as the row id, or rename it");
-        }
-        LlmGeneration.validateSchema(raw.schema(), columns(o, o.idColumn));
-        Dataset<Row> withId = o.idColumn != null
-                ? raw.withColumn(idColumn, functions.col(o.idColumn).cast(DataTypes.StringType))
+        // Without --id-column, an input column named "id" is the row id (checked like a given one); only an
+        // input without one gets ids derived from file and position.
+        String source = o.idColumn != null ? o.idColumn : columns.contains(DERIVED_ID) ? DERIVED_ID : null;
+        LlmGeneration.validateSchema(raw.schema(), columns(o, source));
+        Dataset<Row> withId = source != null
+                ? raw.withColumn(idColumn, functions.col(source).cast(DataTypes.StringType))
                 : derivedIds(spark, raw);
         Set<String> keep = new LinkedHashSet<>();
         keep.add(idColumn);

@@ -57,6 +57,7 @@ public final class JobOptions {
     boolean force;
     String master;
     int progressSeconds = 10;
+    int show = 5;
 
     static final String USAGE = """
             usage: GenerateJob --model DIR --input PATH --output DIR [options]
@@ -69,7 +70,7 @@ public final class JobOptions {
               --messages-column C         array<struct<role, content>> column instead of a prompt column
               --id-column C               unique row id column (default: derived from file and row position)
               --keep-columns A,B          input columns copied to the output
-              --template T                prompt template (llama2-chat, plain, raw, model)
+              --template T                prompt template: raw, llama-2-chat, system-user-assistant, model, or a file
               --system-prompt S           system prompt
               --preset P                  generation preset (template, system prompt, sampling)
               --truncation drop_start|fail  prompts longer than the context (default drop_start)
@@ -84,13 +85,14 @@ public final class JobOptions {
               --partitions N | --rows-per-partition N   how the rows are spread (default from rows and slots)
               --chunks N                  commit units (default from partitions and slots)
               --device auto|cpu|cuda|cuda:N   default auto: the task's GPU when Spark assigns one, else cpu
-              --engine-option K=V         engine setting, e.g. threads=8, max_batch=64, kv_blocks=4096 (repeatable)
+              --engine-option K=V         engine setting, e.g. threads=8, max_batch=64, kv_cache_mb=512 (repeatable)
               --window N                  requests each task keeps in flight (default: twice the engine's
                                           max_batch shared by the executor's concurrent tasks)
               --retry-errors              regenerate rows that failed in an earlier run
               --force                     discard an earlier run's output made with another model or settings
               --master URL                Spark master (default: spark-submit's, else local[*])
               --progress-seconds N        progress line interval (default 10)
+              --show N                    print the first N rows of the output table at the end (default 5, 0 = none)
             """;
 
     static JobOptions parse(String[] args) {
@@ -154,6 +156,7 @@ public final class JobOptions {
             case "window" -> window = positive(v, flag, 1);
             case "master" -> master = v;
             case "progress-seconds" -> progressSeconds = positive(v, flag, 1);
+            case "show" -> show = positive(v, flag, 0);
             case "stop" -> sampling.merge("stop", v, (a, b) -> a + "\u0000" + b); // NUL-separated list
             default -> {
                 if (!SAMPLING.containsKey(name)) {
