@@ -172,6 +172,18 @@ class GenerateJobTest {
     }
 
     @Test
+    void anInputColumnNamedIdIsTheRowIdWithoutIdColumn() throws Exception {
+        Path in = tmp.resolve("with-id.jsonl");
+        Files.write(in, List.of("{\"id\": \"v1\", \"prompt\": \"first\"}", "{\"id\": \"v2\", \"prompt\": \"second\"}"));
+        Path out = tmp.resolve("with-id-out");
+        GenerateJob.run(spark, JobOptions.parse(new String[]{"--model", model.toString(), "--input", in.toString(),
+                "--output", out.toString(), "--output-format", "json"}));
+        Map<String, String> ids = new HashMap<>();
+        for (Row r : spark.read().json(out.toString()).collectAsList()) ids.put(r.getAs("id"), r.getAs("prompt"));
+        assertEquals(Map.of("v1", "first", "v2", "second"), ids);
+    }
+
+    @Test
     void csvInputWithMessagesIsNotNeededButCsvPromptsWork() throws Exception {
         Path in = tmp.resolve("p.csv");
         Files.write(in, List.of("key,prompt,topic,n", "a,\"hello, world\",x,3", "b,second,y,5"));
