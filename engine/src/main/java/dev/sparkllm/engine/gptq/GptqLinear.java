@@ -19,8 +19,8 @@ import java.util.Arrays;
  * How the work is scheduled only changes speed: a batch is taken four rows at a time against small tiles of
  * unpacked values ({@code [64 slots, 64 columns]} floats, unpacked once per call and shared by all rows), and
  * 4-bit rows outside such blocks (a single-stream step) use per-word product tables read straight from the
- * packed words. Weights stay packed; calls with disjoint output ranges may run concurrently, all scratch
- * space is per call.
+ * packed words. Weights stay packed; calls with disjoint output ranges may run concurrently: scratch space
+ * belongs to the calling thread ({@link Scratch}), reused from call to call so that decoding does not allocate.
  */
 public final class GptqLinear implements Linear {
 
@@ -154,8 +154,9 @@ public final class GptqLinear implements Linear {
         int groups = groupWordStart.length - 1;
         int vpw = valuesPerWord;
         int slotsPerRow = groupWordStart[groups] * vpw;
-        float[] xs = gather(x, rows);  // [rows, slotsPerRow] activations in slot order
-        float[] sumX = new float[rows * groups]; // [rows, groups] Σ x over each group's slots, in slot order
+        Scratch scratch = SCRATCH.get();
+        float[] xs = gather(x, rows, scratch);                   // [rows, slotsPerRow] activations in slot order
+        float[] sumX = scratch.floats(Scratch.SUM_X, rows * groups); // [rows, groups] Σ x over each group's slots
         for (int r = 0; r < rows; r++) {
             for (int g = 0; g < groups; g++) {
                 float s = 0f;
@@ -169,19 +170,19 @@ public final class GptqLinear implements Linear {
         // through per-word product tables instead, which need no unpacking and give the same bits.
         int tileRows = computeBits == 4 ? rows - rows % 4 : rows;
         for (int r = tileRows; r < rows; r++) {
-            rowByTables(xs, r * slotsPerRow, sumX, r * groups, y, r * out, outStart, outEnd - outStart);
+            rowByTables(xs, r * slotsPerRow, sumX, r * groups, y, r * out, outStart, outEnd - outStart, scratch);
         }
         if (tileRows == 0) return;
         int tileWords = Math.max(1, TILE_SLOTS / vpw);
-        float[][] tile = new float[tileWords * vpw][TILE_COLS]; // [slots][TILE_COLS] unpacked values q as floats
-        int[] words = new int[TILE_COLS];                       // one word row of the tile's columns
-        float[][] acc = new float[tileRows][TILE_COLS];         // [tileRows][TILE_COLS] Σ x·q of the current group
-        float[][] yTile = new float[tileRows][TILE_COLS];       // [tileRows][TILE_COLS] outputs so far
+        float[][] tile = scratch.tile;                // [TILE_SLOTS][TILE_COLS] unpacked values q as floats
+        int[] words = scratch.words;                  // [TILE_COLS] one word row of the tile's columns
+        float[][] acc = scratch.rowTiles(0, tileRows);   // [tileRows][TILE_COLS] Σ x·q of the current group
+        float[][] yTile = scratch.rowTiles(1, tileRows); // [tileRows][TILE_COLS] outputs so far
         for (int c0 = outStart; c0 < outEnd; c0 += TILE_COLS) {
             int cn = Math.min(TILE_COLS, outEnd - c0);
-            for (float[] yr : yTile) Arrays.fill(yr, 0f);
+            for (int r = 0; r < tileRows; r++) Arrays.fill(yTile[r], 0f);
             for (int g = 0; g < groups; g++) {
-                for (float[] ar : acc) Arrays.fill(ar, 0f);
+                for (int r = 0; r < tileRows; r++) Arrays.fill(acc[r], 0f);
                 for (int w = groupWordStart[g], w1 = groupWordStart[g + 1]; w < w1; w += tileWords) {
                     int we = Math.min(w1, w + tileWords);
                     unpackTile(w, we, c0, cn, words, tile);
@@ -211,10 +212,12 @@ public final class GptqLinear implements Linear {
      * forms, added to the column's sum one slot at a time in slot order, so each output has the same bits
      * as when its row goes through {@link #accumulate4Rows} in a larger batch.
      */
-    private void rowByTables(float[] xs, int xo, float[] sumX, int so, float[] y, int yo, int c0, int n) {
-        float[] t = new float[128];  // [8 activations, 16 values]
-        float[] acc = new float[n];  // Σ x·q of the current group
-        float[] yRow = new float[n]; // the row's outputs so far
+    private void rowByTables(float[] xs, int xo, float[] sumX, int so, float[] y, int yo, int c0, int n,
+                             Scratch scratch) {
+        float[] t = scratch.table;                          // [8 activations, 16 values]
+        float[] acc = scratch.floats(Scratch.ROW_ACC, n);   // [n] Σ x·q of the current group
+        float[] yRow = scratch.floats(Scratch.ROW_OUT, n);  // [n] the row's outputs so far
+        Arrays.fill(yRow, 0, n, 0f);
         for (int g = 0; g + 1 < groupWordStart.length; g++) {
             Arrays.fill(acc, 0f);
             for (int w = groupWordStart[g], w1 = groupWordStart[g + 1]; w < w1; w++) {
@@ -246,10 +249,10 @@ public final class GptqLinear implements Linear {
     }
 
     /** The activations in compute slot order, padding slots zero: x itself when no permutation is needed. */
-    private float[] gather(float[] x, int rows) {
+    private float[] gather(float[] x, int rows, Scratch scratch) {
         if (perm == null) return x;
         int slots = perm.length;
-        float[] xs = new float[rows * slots]; // [rows, slots]
+        float[] xs = scratch.floats(Scratch.GATHER, rows * slots); // [rows, slots], every slot written below
         for (int r = 0; r < rows; r++) {
             int xo = r * in;
             int so = r * slots;
@@ -310,6 +313,46 @@ public final class GptqLinear implements Linear {
             float v = xs[x0 + s];
             float[] q = tile[s];
             for (int j = 0; j < TILE_COLS; j++) acc[j] += v * q[j];
+        }
+    }
+
+    /** Each thread's scratch space, shared by all layers (a thread runs one call at a time). */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * Scratch arrays of one thread, grown on demand and kept for the next call, up to {@link #KEEP_FLOATS}
+     * floats per array; a larger request (a long prefill of a large model) gets a fresh array that is not
+     * kept, so an idle thread never pins more than a few MiB.
+     */
+    private static final class Scratch {
+        static final int GATHER = 0;  // activations in slot order, [rows, slots]
+        static final int SUM_X = 1;   // [rows, groups]
+        static final int ROW_ACC = 2; // [columns] one row's group sums
+        static final int ROW_OUT = 3; // [columns] one row's outputs
+        static final int KEEP_FLOATS = 1 << 20;
+
+        final float[][] tile = new float[TILE_SLOTS][TILE_COLS];
+        final int[] words = new int[TILE_COLS];
+        final float[] table = new float[128];
+        private final float[][] floats = new float[4][0];
+        private final float[][][] rowTiles = new float[2][0][];
+
+        /** Array {@code which} with at least {@code n} floats; contents undefined. */
+        float[] floats(int which, int n) {
+            float[] a = floats[which];
+            if (a.length >= n) return a;
+            a = new float[n];
+            if (n <= KEEP_FLOATS) floats[which] = a;
+            return a;
+        }
+
+        /** Set {@code which} of at least {@code rows} rows of {@link #TILE_COLS} floats; contents undefined. */
+        float[][] rowTiles(int which, int rows) {
+            float[][] a = rowTiles[which];
+            if (a.length >= rows) return a;
+            a = new float[rows][TILE_COLS];
+            if ((long) rows * TILE_COLS <= KEEP_FLOATS) rowTiles[which] = a;
+            return a;
         }
     }
 
