@@ -218,7 +218,9 @@ public final class GptqLinear implements Linear {
      * One row over all of {@code [c0, c0 + n)} for 4-bit words, without unpacking. Per word a table holds
      * {@code x_k * v} for its eight activations and all sixteen values: exactly the products the tile path
      * forms, added to the column's sum one slot at a time in slot order, so each output has the same bits
-     * as when its row goes through {@link #accumulate4Rows} in a larger batch.
+     * as when its row goes through {@link #accumulate4Rows} in a larger batch. Columns go in pairs: each
+     * column's eight additions form one dependent chain, and two chains side by side keep the adder busy
+     * (measured: 5-50% faster than one column at a time, varying from run to run with the JIT).
      */
     private void rowByTables(float[] xs, int xo, float[] sumX, int so, float[] y, int yo, int c0, int n,
                              Scratch scratch) {
@@ -235,7 +237,32 @@ public final class GptqLinear implements Linear {
                     for (int v = 0; v < 16; v++) t[k * 16 + v] = xk * v;
                 }
                 int base = w * out + c0;
-                for (int j = 0; j < n; j++) {
+                int j = 0;
+                for (; j + 1 < n; j += 2) {
+                    int q = qc[base + j];
+                    int p = qc[base + j + 1];
+                    float a = acc[j];
+                    float b = acc[j + 1];
+                    a += t[q & 15];
+                    b += t[p & 15];
+                    a += t[16 + ((q >>> 4) & 15)];
+                    b += t[16 + ((p >>> 4) & 15)];
+                    a += t[32 + ((q >>> 8) & 15)];
+                    b += t[32 + ((p >>> 8) & 15)];
+                    a += t[48 + ((q >>> 12) & 15)];
+                    b += t[48 + ((p >>> 12) & 15)];
+                    a += t[64 + ((q >>> 16) & 15)];
+                    b += t[64 + ((p >>> 16) & 15)];
+                    a += t[80 + ((q >>> 20) & 15)];
+                    b += t[80 + ((p >>> 20) & 15)];
+                    a += t[96 + ((q >>> 24) & 15)];
+                    b += t[96 + ((p >>> 24) & 15)];
+                    a += t[112 + (q >>> 28)];
+                    b += t[112 + (p >>> 28)];
+                    acc[j] = a;
+                    acc[j + 1] = b;
+                }
+                for (; j < n; j++) { // an odd last column
                     int q = qc[base + j];
                     float a = acc[j];
                     a += t[q & 15];
