@@ -224,7 +224,9 @@ public final class GptqLinear implements Linear {
      */
     private void rowByTables(float[] xs, int xo, float[] sumX, int so, float[] y, int yo, int c0, int n,
                              Scratch scratch) {
-        float[] t = scratch.table;                          // [8 activations, 16 values]
+        // [8 activations, 16 values]; allocated here (512 bytes) because its known length lets the JIT drop
+        // the range checks of the eight lookups per word, which a shared scratch array would cost
+        float[] t = new float[128];
         float[] acc = scratch.floats(Scratch.ROW_ACC, n);   // [n] Σ x·q of the current group
         float[] yRow = scratch.floats(Scratch.ROW_OUT, n);  // [n] the row's outputs so far
         Arrays.fill(yRow, 0, n, 0f);
@@ -376,7 +378,6 @@ public final class GptqLinear implements Linear {
 
         final float[][] tile = new float[TILE_SLOTS][TILE_COLS];
         final int[] words = new int[TILE_COLS];
-        final float[] table = new float[128];
         final float[] groupScales = new float[TILE_COLS];
         final float[] groupZeros = new float[TILE_COLS];
         private final float[][] floats = new float[4][0];
