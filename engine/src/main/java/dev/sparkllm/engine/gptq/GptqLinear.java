@@ -231,7 +231,7 @@ public final class GptqLinear implements Linear {
         float[] yRow = scratch.floats(Scratch.ROW_OUT, n);  // [n] the row's outputs so far
         Arrays.fill(yRow, 0, n, 0f);
         for (int g = 0; g + 1 < groupWordStart.length; g++) {
-            Arrays.fill(acc, 0f);
+            Arrays.fill(acc, 0, n, 0f);
             for (int w = groupWordStart[g], w1 = groupWordStart[g + 1]; w < w1; w++) {
                 int xb = xo + w * 8;
                 for (int k = 0; k < 8; k++) {
