@@ -20,7 +20,8 @@ import java.util.Arrays;
  * unpacked values ({@code [64 slots, 64 columns]} floats, unpacked once per call and shared by all rows), and
  * 4-bit rows outside such blocks (a single-stream step) use per-word product tables read straight from the
  * packed words. Weights stay packed; calls with disjoint output ranges may run concurrently: scratch space
- * belongs to the calling thread ({@link Scratch}), reused from call to call so that decoding does not allocate.
+ * belongs to the calling thread ({@link Scratch}), reused from call to call so that decoding allocates next to
+ * nothing (one 512-byte product table per single-row call).
  */
 public final class GptqLinear implements Linear {
 
@@ -220,7 +221,7 @@ public final class GptqLinear implements Linear {
      * forms, added to the column's sum one slot at a time in slot order, so each output has the same bits
      * as when its row goes through {@link #accumulate4Rows} in a larger batch. Columns go in pairs: each
      * column's eight additions form one dependent chain, and two chains side by side keep the adder busy
-     * (measured: 5-50% faster than one column at a time, varying from run to run with the JIT).
+     * (measured with GptqLinearBenchmark at one row: about 5-10% faster than one column at a time).
      */
     private void rowByTables(float[] xs, int xo, float[] sumX, int so, float[] y, int yo, int c0, int n,
                              Scratch scratch) {
