@@ -14,6 +14,8 @@ final class PagedAttention {
 
     private final KvBlockStore cache;
     private final int headDim;
+    private final int kvDim;     // floats per cached position: all KV heads side by side
+    private final int blockSize; // positions per cache block
     private final int qDim;
     private final int headsPerKvHead;
     private final float scale; // 1 / sqrt(headDim), as HF's attention scaling
@@ -21,6 +23,8 @@ final class PagedAttention {
     PagedAttention(KvBlockStore cache, int headDim, int numHeads, int numKvHeads) {
         this.cache = cache;
         this.headDim = headDim;
+        this.kvDim = numKvHeads * headDim;
+        this.blockSize = cache.blockSize();
         this.qDim = numHeads * headDim;
         this.headsPerKvHead = numHeads / numKvHeads;
         this.scale = (float) (1.0 / Math.sqrt(headDim));
@@ -43,13 +47,16 @@ final class PagedAttention {
             int position = startPosition + t;
             int qOffset = (firstRow + t) * qDim + head * headDim;
 
-            // scores[j] = q · k_j / sqrt(headDim) for every earlier position j (causal), in position order
+            // scores[j] = q · k_j / sqrt(headDim) for every earlier position j (causal), in position order;
+            // walked block by block, so that the block table is read once per block, not divided per position
             float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j <= position; j++) {
-                int k = cache.slot(blockTable, j) + kvHeadOffset;
-                float s = dot(q, qOffset, keys, k) * scale;
-                scores[j] = s;
-                if (s > max) max = s;
+            for (int b = 0, j = 0; j <= position; b++) {
+                int k = blockBase(blockTable, b) + kvHeadOffset;
+                for (int end = Math.min(position + 1, j + blockSize); j < end; j++, k += kvDim) {
+                    float s = dot(q, qOffset, keys, k) * scale;
+                    scores[j] = s;
+                    if (s > max) max = s;
+                }
             }
 
             // softmax in float, subtracting the max so exp never overflows
@@ -63,12 +70,19 @@ final class PagedAttention {
 
             // out = Σ_j weight_j · v_j, again in position order
             Arrays.fill(out, qOffset, qOffset + headDim, 0f);
-            for (int j = 0; j <= position; j++) {
-                float w = scores[j] * inv;
-                int v = cache.slot(blockTable, j) + kvHeadOffset;
-                for (int d = 0; d < headDim; d++) out[qOffset + d] += w * values[v + d];
+            for (int b = 0, j = 0; j <= position; b++) {
+                int v = blockBase(blockTable, b) + kvHeadOffset;
+                for (int end = Math.min(position + 1, j + blockSize); j < end; j++, v += kvDim) {
+                    float w = scores[j] * inv;
+                    for (int d = 0; d < headDim; d++) out[qOffset + d] += w * values[v + d];
+                }
             }
         }
+    }
+
+    /** Index of the first float of block {@code b} of a sequence in a layer's key or value array. */
+    private int blockBase(int[] blockTable, int b) {
+        return cache.slot(blockTable, b * blockSize);
     }
 
     /**

@@ -111,20 +111,30 @@ final class WorkerPool implements AutoCloseable {
 
     /**
      * Where piece {@code piece} of {@code pieces} starts in {@code [0, n)}, at a multiple of {@code align}
-     * (packed GPTQ columns come in groups, and whole cache lines avoid false sharing).
+     * (packed GPTQ columns come in groups, linears work in column tiles, and whole cache lines avoid false
+     * sharing). The {@code ceil(n / align)} aligned units are shared out as evenly as whole units allow, so no
+     * piece is more than one unit longer than another.
      */
     static int partStart(int n, int piece, int pieces, int align) {
-        int per = ceilDiv(ceilDiv(n, pieces), align) * align;
-        return Math.min(n, piece * per);
+        long units = ceilDiv(n, align);
+        return (int) Math.min(n, units * piece / pieces * align);
     }
 
     static int partEnd(int n, int piece, int pieces, int align) {
         return partStart(n, piece + 1, pieces, align);
     }
 
-    /** How many pieces to cut {@code n} columns into: a few per worker for balance, none narrower than {@code align}. */
-    int piecesFor(int n, int align) {
-        return Math.max(1, Math.min(size == 1 ? 1 : 4 * size, (n + align - 1) / align));
+    /**
+     * How many pieces to cut {@code n} columns of a {@code rows}-row linear into, none narrower than
+     * {@code align}. Single-stream steps (fewer than four rows) get one piece per worker: their pieces are so
+     * small that per-piece costs (gathering activations, building a row's product tables) and handing pieces
+     * over would eat the gain of finer balance. Larger batches get four per worker, so that a worker the
+     * operating system runs late costs little.
+     */
+    int piecesFor(int n, int align, int rows) {
+        if (size == 1) return 1;
+        int perWorker = rows < 4 ? 1 : 4;
+        return Math.max(1, Math.min(perWorker * size, ceilDiv(n, align)));
     }
 
     private static int ceilDiv(int a, int b) {

@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class WorkerPoolTest {
 
@@ -48,6 +49,38 @@ class WorkerPoolTest {
                 }
                 assertEquals(n, next, "n=" + n + " workers=" + workers);
             }
+        }
+    }
+
+    @Test
+    void piecesDifferByAtMostOneAlignedUnit() {
+        for (int n : new int[] {64, 384, 640, 1000, 1024}) {
+            for (int pieces = 1; pieces <= 8; pieces++) {
+                int units = (n + 63) / 64;
+                int min = Integer.MAX_VALUE;
+                int max = 0;
+                for (int p = 0; p < pieces; p++) {
+                    // whole units of 64 columns, the last one possibly short: count units, not columns
+                    int start = WorkerPool.partStart(n, p, pieces, 64);
+                    int end = WorkerPool.partEnd(n, p, pieces, 64);
+                    int u = (end - start + 63) / 64;
+                    min = Math.min(min, u);
+                    max = Math.max(max, u);
+                }
+                if (pieces <= units) {
+                    assertTrue(max - min <= 1, "n=" + n + " pieces=" + pieces + ": " + min + ".." + max + " units");
+                }
+            }
+        }
+    }
+
+    @Test
+    void singleStreamStepsGetOnePiecePerWorkerAndBatchesMore() {
+        try (WorkerPool two = new WorkerPool(2); WorkerPool one = new WorkerPool(1)) {
+            assertEquals(2, two.piecesFor(1024, 64, 1));
+            assertEquals(8, two.piecesFor(1024, 64, 32));
+            assertEquals(6, two.piecesFor(384, 64, 32)); // never narrower than one unit
+            assertEquals(1, one.piecesFor(1024, 64, 32));
         }
     }
 }
