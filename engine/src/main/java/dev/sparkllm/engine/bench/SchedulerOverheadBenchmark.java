@@ -199,8 +199,8 @@ public final class SchedulerOverheadBenchmark {
         NumberTokenizer(int vocabSize) { this.vocabSize = vocabSize; }
 
         @Override public int vocabSize() { return vocabSize; }
-        @Override public int[] encode(String text, boolean addSpecialTokens) { throw new UnsupportedOperationException("benchmark tokenizer does not encode"); }
-        @Override public int[] encode(List<Segment> segments, boolean addSpecialTokens) { throw new UnsupportedOperationException("benchmark tokenizer does not encode"); }
+        @Override public int[] encode(String text, boolean addSpecialTokens) { throw new IllegalStateException("the benchmark tokenizer only decodes: its requests are token ids"); }
+        @Override public int[] encode(List<Segment> segments, boolean addSpecialTokens) { throw new IllegalStateException("the benchmark tokenizer only decodes: its requests are token ids"); }
         @Override public String decode(int[] ids, boolean skip) {
             StringBuilder sb = new StringBuilder();
             for (int id : ids) if (!isSpecial(id)) sb.append(' ').append(id);
