@@ -8,6 +8,8 @@ import dev.sparkllm.engine.checkpoint.ModelDirectory;
 import dev.sparkllm.engine.core.Engine;
 import dev.sparkllm.engine.core.EngineOptions;
 import dev.sparkllm.engine.cpu.CpuBackend;
+import dev.sparkllm.engine.cuda.CudaBackend;
+import dev.sparkllm.engine.cuda.CudaDevice;
 import dev.sparkllm.engine.model.LlamaConfig;
 import dev.sparkllm.engine.tokenizer.Tokenizer;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
@@ -22,9 +24,11 @@ import java.util.TreeSet;
  * Opens a {@link GenerationEngine} for a model directory on a device: the one place that wires checkpoint,
  * tokenizer, backend and scheduler together, used by the CLI, the Spark executors and the notebooks.
  *
- * <p>Devices: {@code cpu} (the pure-Java backend); {@code simulated} (a test double that produces
- * deterministic tokens at the speed a roofline model of Llama-2-70B GPTQ on one H200 predicts, for measuring
- * scheduling and Spark overhead; never a default). The CUDA backend will add {@code cuda} and {@code cuda:N}.
+ * <p>Devices: {@code cpu} (the pure-Java backend); {@code cuda} or {@code cuda:N} (the CUDA backend on GPU 0 or
+ * N as the driver numbers the visible GPUs); {@code auto} (GPU 0 when this build has kernels and the driver shows
+ * a GPU, else the CPU); {@code simulated} (a test double that produces deterministic tokens at the speed a
+ * roofline model of Llama-2-70B GPTQ on one H200 predicts, for measuring scheduling and Spark overhead; never a
+ * default).
  *
  * <p>Options (all optional, strings so that Spark confs and command lines pass them through unchanged):
  * <ul>
@@ -36,15 +40,17 @@ import java.util.TreeSet;
  *   <li>{@code prefix_caching}: share KV blocks of common prompt prefixes (default true)</li>
  *   <li>{@code context_length}: tokens per sequence (default: the model's max_position_embeddings)</li>
  *   <li>{@code kv_block_size}: token positions per KV block (default 16)</li>
- *   <li>{@code kv_cache_mb}: memory for the KV cache; the block count follows (default: enough for
- *       max_batch full-length sequences, capped at 512 MB, which the
- *       CPU backend holds on the Java heap)</li>
+ *   <li>{@code kv_cache_mb}: memory for the KV cache; the block count follows (default on the CPU: enough for
+ *       max_batch full-length sequences, capped at 512 MB, which the CPU backend holds on the Java heap; on a
+ *       GPU: what gpu_memory_utilization leaves after weights and activations)</li>
+ *   <li>{@code gpu_memory_utilization}: share of the GPU's memory the engine may take in all, weights,
+ *       activations and KV cache (default 0.9, as vLLM's option of that name)</li>
  * </ul>
  */
 public final class Engines {
 
     public static final Set<String> OPTION_NAMES = Set.of("threads", "max_batch", "max_step_tokens", "prefill_chunk",
-            "queue", "prefix_caching", "context_length", "kv_block_size", "kv_cache_mb");
+            "queue", "prefix_caching", "context_length", "kv_block_size", "kv_cache_mb", "gpu_memory_utilization");
 
     private static final long DEFAULT_KV_CAP_BYTES = 512L << 20;
 
@@ -62,20 +68,51 @@ public final class Engines {
     public static GenerationEngine open(ModelDirectory model, Tokenizer tokenizer, String device, Map<String, String> options) {
         checkOptionNames(options);
         if (isSimulated(device)) return openSimulated(tokenizer, options);
-        String dev = device == null ? "cpu" : device.trim().toLowerCase(Locale.ROOT);
-        if (!dev.equals("cpu")) {
-            throw new IllegalArgumentException("unknown device '" + device + "': this build has the CPU backend ('cpu') and the "
-                    + "simulated test backend ('simulated'); the CUDA backend is not part of it yet");
-        }
         EngineOptions engineOptions = engineOptions(options);
-        int blockSize = intOption(options, "kv_block_size", 16);
         LlamaConfig config = model.config();
         int context = engineOptions.contextLength() > 0 ? engineOptions.contextLength() : config.maxPositionEmbeddings();
-        long bytesPerBlock = 2L * config.numLayers() * blockSize * config.kvDim() * Float.BYTES;
-        int blocks = kvBlocks(options, bytesPerBlock, blockSize, context, engineOptions.maxBatchSequences());
-        int threads = intOption(options, "threads", Runtime.getRuntime().availableProcessors());
-        ModelBackend backend = new CpuBackend(model.loadWeights(), blockSize, blocks, threads);
+        ModelBackend backend = openBackend(model, device, options, engineOptions.maxStepTokens(), context,
+                engineOptions.maxBatchSequences());
         return new Engine(backend, tokenizer, engineOptions);
+    }
+
+    /**
+     * Opens the backend alone (for callers that drive it directly, such as perplexity).
+     *
+     * @param maxStepTokens  most tokens one step computes
+     * @param contextLength  longest sequence
+     * @param sequences      sequences the default CPU KV cache is sized for
+     */
+    public static ModelBackend openBackend(ModelDirectory model, String device, Map<String, String> options, int maxStepTokens,
+                                           int contextLength, int sequences) {
+        checkOptionNames(options);
+        String dev = resolveDevice(device);
+        int blockSize = intOption(options, "kv_block_size", 16);
+        if (blockSize < 1) throw new IllegalArgumentException("engine option kv_block_size must be at least 1");
+        if (dev.startsWith("cuda:")) {
+            double fraction = fractionOption(options, "gpu_memory_utilization", 0.9);
+            long kvBytes = options.containsKey("kv_cache_mb") ? (long) intOption(options, "kv_cache_mb", 0) << 20 : 0;
+            return CudaBackend.open(model, Integer.parseInt(dev.substring(5)), maxStepTokens, blockSize, fraction, kvBytes,
+                    contextLength);
+        }
+        long bytesPerBlock = 2L * model.config().numLayers() * blockSize * model.config().kvDim() * Float.BYTES;
+        int blocks = kvBlocks(options, bytesPerBlock, blockSize, contextLength, sequences);
+        int threads = intOption(options, "threads", Runtime.getRuntime().availableProcessors());
+        return new CpuBackend(model.loadWeights(), blockSize, blocks, threads);
+    }
+
+    /**
+     * {@code cpu} or {@code cuda:N} for a device name: {@code cuda} is GPU 0; {@code auto} is GPU 0 when this build
+     * has kernels and the driver shows a GPU, else the CPU.
+     */
+    public static String resolveDevice(String device) {
+        String dev = device == null ? "cpu" : device.trim().toLowerCase(Locale.ROOT);
+        if (dev.equals("cpu")) return dev;
+        if (dev.equals("cuda")) return "cuda:0";
+        if (dev.equals("auto")) return CudaDevice.hasKernels() && CudaDevice.deviceCount() > 0 ? "cuda:0" : "cpu";
+        if (dev.matches("cuda:[0-9]{1,3}")) return dev;
+        throw new IllegalArgumentException("unknown device '" + device + "': expected cpu, cuda, cuda:N (N a GPU number), auto"
+                + " (the GPU when there is one, else the CPU) or simulated (a test backend)");
     }
 
     private static boolean isSimulated(String device) {
@@ -137,6 +174,18 @@ public final class Engines {
             return n;
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("engine option " + name + " must be a non-negative whole number, got '" + v + "'");
+        }
+    }
+
+    private static double fractionOption(Map<String, String> o, String name, double fallback) {
+        String v = o.get(name);
+        if (v == null || v.isBlank()) return fallback;
+        try {
+            double f = Double.parseDouble(v.trim());
+            if (!(f > 0 && f <= 1)) throw new NumberFormatException();
+            return f;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("engine option " + name + " must be a fraction in (0, 1], got '" + v + "'");
         }
     }
 

@@ -76,7 +76,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--show-prompt", description = "print the rendered prompt (with --json: a field rendered_prompt)")
     boolean showPrompt;
 
-    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE", description = "cpu (default)")
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
+            description = "cpu (default), cuda (GPU 0), cuda:N, or auto (the GPU when there is one, else the CPU)")
     String device;
 
     @Option(names = "--engine-option", paramLabel = "KEY=VALUE", description = "engine option, e.g. threads=2, max_batch=64 (repeatable)")

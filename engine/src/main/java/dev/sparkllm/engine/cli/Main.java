@@ -23,7 +23,8 @@ public final class Main implements Runnable {
             // Expected problems (bad model directory, bad option) get one clear line, not a stack trace.
             if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
                     || e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException
-                    || e.getClass().getSimpleName().endsWith("CheckpointException")) {
+                    || e.getClass().getSimpleName().endsWith("CheckpointException")
+                    || e instanceof dev.sparkllm.engine.cuda.CudaException) {
                 cmd.getErr().println("llm " + cmd.getCommandName() + ": " + e.getMessage());
                 return 2;
             }

@@ -1,7 +1,8 @@
 package dev.sparkllm.engine.cli;
 
 import dev.sparkllm.engine.checkpoint.ModelDirectory;
-import dev.sparkllm.engine.cpu.CpuBackend;
+import dev.sparkllm.engine.Engines;
+import dev.sparkllm.engine.backend.ModelBackend;
 import dev.sparkllm.engine.eval.Perplexity;
 import dev.sparkllm.engine.tokenizer.Tokenizer;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
@@ -11,7 +12,9 @@ import picocli.CommandLine.Option;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code llm perplexity}: how well a model predicts a text file, one document per line. */
@@ -32,6 +35,10 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
+            description = "cpu (default), cuda, cuda:N, or auto (the GPU when there is one)")
+    String device;
+
     @Option(names = "--json", description = "print a JSON object")
     boolean json;
 
@@ -42,11 +49,11 @@ final class PerplexityCommand implements Callable<Integer> {
         if (documents.isEmpty()) throw new IllegalArgumentException(file + " has no non-blank lines");
         ModelDirectory dir = ModelDirectory.open(model);
         Tokenizer tokenizer = TokenizerLoader.load(model);
-        int blockSize = 16;
         int[] stream = Perplexity.stream(tokenizer, documents);
         Perplexity.Result r;
-        try (CpuBackend backend = new CpuBackend(dir.loadWeights(), blockSize, (window + blockSize - 1) / blockSize,
-                threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+        Map<String, String> options = new HashMap<>();
+        if (threads != null) options.put("threads", threads.toString());
+        try (ModelBackend backend = Engines.openBackend(dir, device, options, window + 1, window + 1, 1)) {
             r = Perplexity.compute(backend, stream, window);
         }
         if (json) {

@@ -1,6 +1,7 @@
 package dev.sparkllm.engine.cpu;
 
 import dev.sparkllm.engine.backend.ModelBackend;
+import dev.sparkllm.engine.backend.StepChecks;
 import dev.sparkllm.engine.backend.StepInput;
 import dev.sparkllm.engine.backend.StepInput.SequenceChunk;
 import dev.sparkllm.engine.backend.StepOutput;
@@ -292,42 +293,13 @@ public final class CpuBackend implements ModelBackend {
         return n;
     }
 
-    /** Rows of logits a chunk asks for: none, its last position, or all of them. */
     private static int logitRowCount(SequenceChunk chunk) {
-        return switch (chunk.logits()) {
-            case NONE -> 0;
-            case LAST -> 1;
-            case ALL -> chunk.tokenIds().length;
-        };
+        return StepChecks.logitRowCount(chunk);
     }
 
     /** Checks every chunk against the model and the cache; returns the longest sequence after the step. */
     private int validate(List<SequenceChunk> chunks) {
-        int maxEnd = 0;
-        int blockSize = cache.blockSize();
-        for (SequenceChunk chunk : chunks) {
-            for (int token : chunk.tokenIds()) {
-                if (token < 0 || token >= config.vocabSize()) {
-                    throw new IllegalArgumentException("sequence " + chunk.sequenceId() + ": token id " + token
-                            + " is outside the vocabulary [0, " + config.vocabSize() + ")");
-                }
-            }
-            int blocksNeeded = (chunk.endPosition() + blockSize - 1) / blockSize;
-            if (chunk.blockTable().length < blocksNeeded) {
-                throw new IllegalArgumentException("sequence " + chunk.sequenceId() + ": block table has "
-                        + chunk.blockTable().length + " blocks but positions up to " + (chunk.endPosition() - 1)
-                        + " need " + blocksNeeded + " blocks of " + blockSize);
-            }
-            for (int i = 0; i < blocksNeeded; i++) {
-                int block = chunk.blockTable()[i];
-                if (block < 0 || block >= cache.blockCount()) {
-                    throw new IllegalArgumentException("sequence " + chunk.sequenceId() + ": block table entry " + i
-                            + " is block " + block + ", outside the cache's [0, " + cache.blockCount() + ")");
-                }
-            }
-            maxEnd = Math.max(maxEnd, chunk.endPosition());
-        }
-        return maxEnd;
+        return StepChecks.validate(chunks, config.vocabSize(), cache.blockSize(), cache.blockCount());
     }
 
     @Override

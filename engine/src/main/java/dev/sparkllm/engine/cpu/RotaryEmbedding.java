@@ -28,7 +28,7 @@ import dev.sparkllm.engine.model.LlamaConfig.RopeConfig;
  * batch (the row-independence rule of {@link dev.sparkllm.engine.backend.ModelBackend}). It differs from HF
  * for the prompt positions of a prompt longer than {@code orig} processed in one call.
  */
-final class RotaryEmbedding {
+public final class RotaryEmbedding {
 
     private final int headDim;
     private final int half;
@@ -39,7 +39,7 @@ final class RotaryEmbedding {
     private final float[] invFreq;        // [headDim/2] for the unscaled base (LINEAR: already divided by factor)
     private final float[] dynamicInvFreq; // [headDim/2] scratch for DYNAMIC positions beyond the original context
 
-    RotaryEmbedding(LlamaConfig config) {
+    public RotaryEmbedding(LlamaConfig config) {
         RopeConfig rope = config.rope();
         this.headDim = config.headDim();
         this.half = headDim / 2;
@@ -71,7 +71,7 @@ final class RotaryEmbedding {
      * Writes the cosines and sines for {@code position} into {@code cos} and {@code sin} at {@code offset}
      * ({@code headDim/2} floats each). Not thread-safe (DYNAMIC uses a scratch array): call from one thread.
      */
-    void angles(int position, float[] cos, float[] sin, int offset) {
+    public void angles(int position, float[] cos, float[] sin, int offset) {
         float[] freq = invFreq;
         int seqLen = position + 1;
         if (scaling == RopeConfig.Scaling.DYNAMIC && seqLen > originalMaxPositions) {

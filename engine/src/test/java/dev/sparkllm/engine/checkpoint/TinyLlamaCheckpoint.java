@@ -18,38 +18,38 @@ import java.util.function.Consumer;
  * any bits/group/act-order/zero-point convention (through {@link GptqTestPacker}), single-file or sharded,
  * config.json in either spelling. Records what each weight must load as, for comparison.
  */
-final class TinyLlamaCheckpoint {
+public final class TinyLlamaCheckpoint {
 
-    int vocab = 96;
-    int hidden = 64;
-    int intermediate = 128;
-    int layers = 2;
-    int heads = 4;
-    int kvHeads = 2;
-    Integer headDim;          // null: hidden / heads, and no head_dim in config.json
-    DType dtype = DType.F16;  // dense weights
-    boolean tied;
-    boolean newSpelling;      // rope_parameters + head_dim instead of rope_theta + rope_scaling
-    double ropeTheta = 10000;
-    Map<String, Object> ropeScaling; // e.g. {type: linear, factor: 2}; null for none
+    public int vocab = 96;
+    public int hidden = 64;
+    public int intermediate = 128;
+    public int layers = 2;
+    public int heads = 4;
+    public int kvHeads = 2;
+    public Integer headDim;          // null: hidden / heads, and no head_dim in config.json
+    public DType dtype = DType.F16;  // dense weights
+    public boolean tied;
+    public boolean newSpelling;      // rope_parameters + head_dim instead of rope_theta + rope_scaling
+    public double ropeTheta = 10000;
+    public Map<String, Object> ropeScaling; // e.g. {type: linear, factor: 2}; null for none
 
     // GPTQ (bits 0: unquantised)
-    int bits;
-    int groupSize = 32;
-    boolean actOrder;
-    boolean sym = true;
-    boolean storeV1 = true;          // how zero-points are actually stored
-    String declaredFormat = "gptq";  // what the config says
-    boolean quantInConfigJson = true;
-    boolean quantizeConfigFile = true;
-    String modelFileBaseName;        // null: model.safetensors
-    boolean sharded;
+    public int bits;
+    public int groupSize = 32;
+    public boolean actOrder;
+    public boolean sym = true;
+    public boolean storeV1 = true;          // how zero-points are actually stored
+    public String declaredFormat = "gptq";  // what the config says
+    public boolean quantInConfigJson = true;
+    public boolean quantizeConfigFile = true;
+    public String modelFileBaseName;        // null: model.safetensors
+    public boolean sharded;
 
     /** Edits applied to config.json just before it is written. */
-    Consumer<ObjectNode> configEdits = c -> { };
+    public Consumer<ObjectNode> configEdits = c -> { };
 
     /** The weights each tensor must load as: dense values, or the dequantised GPTQ weight [out, in]. */
-    final Map<String, float[]> expected = new LinkedHashMap<>();
+    public final Map<String, float[]> expected = new LinkedHashMap<>();
 
     private final ObjectMapper json = new ObjectMapper();
 
@@ -57,7 +57,7 @@ final class TinyLlamaCheckpoint {
         return headDim != null ? headDim : hidden / heads;
     }
 
-    Path write(Path dir) throws IOException {
+    public Path write(Path dir) throws IOException {
         Files.createDirectories(dir);
         Random random = new Random(7);
         Map<String, SafetensorsWriter> shards = new LinkedHashMap<>();

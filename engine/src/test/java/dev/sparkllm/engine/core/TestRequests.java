@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Random;
 
 /** Request sets and result comparison for engine tests. */
-final class TestRequests {
+public final class TestRequests {
 
     private TestRequests() {
     }
@@ -21,7 +21,7 @@ final class TestRequests {
      * shared 24-token prefix, as rows of a job share a system prompt), 4..maxNew new tokens, half greedy and
      * half sampled with a fixed seed each.
      */
-    static List<GenerationRequest> mixed(int n, int vocabSize, int maxPrompt, int maxNew, long seed) {
+    public static List<GenerationRequest> mixed(int n, int vocabSize, int maxPrompt, int maxNew, long seed) {
         Random r = new Random(seed);
         int[] shared = randomTokens(r, 24, vocabSize);
         List<GenerationRequest> requests = new ArrayList<>();
@@ -38,21 +38,21 @@ final class TestRequests {
         return requests;
     }
 
-    static int[] randomTokens(Random r, int length, int vocabSize) {
+    public static int[] randomTokens(Random r, int length, int vocabSize) {
         int[] t = new int[length];
         for (int i = 0; i < length; i++) t[i] = 3 + r.nextInt(vocabSize - 3);
         return t;
     }
 
     /** Each request alone: submitted only after the previous one finished. */
-    static List<GenerationResult> oneByOne(GenerationEngine engine, List<GenerationRequest> requests) throws InterruptedException {
+    public static List<GenerationResult> oneByOne(GenerationEngine engine, List<GenerationRequest> requests) throws InterruptedException {
         List<GenerationResult> results = new ArrayList<>();
         for (GenerationRequest r : requests) results.add(engine.submit(r, null).await());
         return results;
     }
 
     /** A readable account of the first difference between two result lists, or null when their tokens agree. */
-    static String firstDifference(List<GenerationResult> expected, List<GenerationResult> actual) {
+    public static String firstDifference(List<GenerationResult> expected, List<GenerationResult> actual) {
         if (expected.size() != actual.size()) return "result counts differ: " + expected.size() + " vs " + actual.size();
         for (int i = 0; i < expected.size(); i++) {
             GenerationResult e = expected.get(i);

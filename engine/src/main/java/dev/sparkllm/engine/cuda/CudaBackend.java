@@ -1,0 +1,242 @@
+package dev.sparkllm.engine.cuda;
+
+import dev.sparkllm.engine.backend.ModelBackend;
+import dev.sparkllm.engine.backend.StepChecks;
+import dev.sparkllm.engine.backend.StepInput;
+import dev.sparkllm.engine.backend.StepInput.SequenceChunk;
+import dev.sparkllm.engine.backend.StepOutput;
+import dev.sparkllm.engine.checkpoint.ModelDirectory;
+import dev.sparkllm.engine.cpu.RotaryEmbedding;
+import dev.sparkllm.engine.model.LlamaConfig;
+
+import jcuda.Pointer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The CUDA backend: the Llama forward pass on one GPU over a batch of sequence chunks, with the weights, the
+ * activations and a paged fp16 KV cache resident in GPU memory. Only token ids, positions and block tables go
+ * to the device each step, and only the wanted logits come back.
+ *
+ * <p>Per step, all rows (prefill chunks and decodes alike) run through the same kernels: embedding → per layer
+ * {RMSNorm → q/k/v product → rotary + KV store → paged attention → output product (+ residual) → RMSNorm →
+ * gate/up product → SwiGLU → down product (+ residual)} → final RMSNorm of the wanted rows → lm_head. Every
+ * kernel computes a row from that row's data alone, in a fixed order (see {@link ModelBackend} on row
+ * independence), so a request's logits do not depend on the batch.
+ *
+ * <p>Precision, and so the tolerance against the CPU backend (float32 throughout): the residual stream,
+ * norms, rotary embedding, attention scores and softmax are fp32; products take fp16 inputs (normalised
+ * activations, attention output, SwiGLU output; GPTQ weights dequantised to fp16 in registers, as Hugging Face
+ * and the GPTQ kernels do) and accumulate in fp32; the KV cache is fp16.
+ *
+ * <p>Threading: every CUDA call runs on the device's own thread ({@link CudaDevice#call}); {@link #execute}
+ * may be called from the engine's loop thread.
+ */
+public final class CudaBackend implements ModelBackend {
+
+    private final CudaDevice d;
+    private final LlamaConfig c;
+    private final GpuModel model;
+    private final int blockSize;
+    private final int blockCount;
+    private final int maxRows;
+    private final int maxContext;
+    private final StepLayout layout = new StepLayout();
+    private final GpuBuffers buf;
+    private final String description;
+    private float[] logitsHost = new float[0];
+    private boolean closed;
+
+    /**
+     * Loads {@code dir}'s weights onto {@code device} and sizes the KV cache.
+     *
+     * @param maxRows         most tokens in one step (the engine's step token budget)
+     * @param blockSize       token positions per KV block
+     * @param memoryFraction  share of the GPU's memory the engine may use in all (weights, activations, KV cache)
+     * @param kvCacheBytes    KV cache size, or 0 to take what {@code memoryFraction} leaves
+     * @param contextLength   longest sequence the engine will run (positions of the rotary tables)
+     */
+    public static CudaBackend open(ModelDirectory dir, int ordinal, int maxRows, int blockSize, double memoryFraction,
+                                   long kvCacheBytes, int contextLength) {
+        GpuModelLoader.checkSupported(dir);
+        CudaDevice device = CudaDevice.open(ordinal);
+        try {
+            return device.call(() -> new CudaBackend(device, dir, maxRows, blockSize, memoryFraction, kvCacheBytes, contextLength));
+        } catch (RuntimeException | Error e) {
+            device.close();
+            throw e;
+        }
+    }
+
+    private CudaBackend(CudaDevice d, ModelDirectory dir, int maxRows, int blockSize, double memoryFraction,
+                        long kvCacheBytes, int contextLength) {
+        this.d = d;
+        this.c = dir.config();
+        this.blockSize = blockSize;
+        this.maxRows = maxRows;
+        this.maxContext = contextLength;
+        long t0 = System.nanoTime();
+        this.model = new GpuModelLoader(dir, d).load();
+        double loadSeconds = (System.nanoTime() - t0) / 1e9;
+        this.buf = new GpuBuffers(d, model, maxRows, contextLength, ropeTables(c, contextLength));
+        long perBlock = kvBytesPerBlock(c, blockSize);
+        int fullSequence = (contextLength + blockSize - 1) / blockSize;
+        long kvBytes = kvCacheBytes > 0 ? kvCacheBytes
+                : (long) (d.totalBytes() * memoryFraction) - d.allocatedBytes() - RESERVE_BYTES;
+        long free = d.freeBytes() - RESERVE_BYTES;
+        int blocks = (int) Math.min(Integer.MAX_VALUE / 2, Math.min(kvBytes, free) / perBlock);
+        if (blocks < fullSequence) {
+            throw new CudaException(String.format(java.util.Locale.ROOT,
+                    "not enough GPU memory on cuda:%d (%s): the weights take %s, activations for %d tokens per step %s, and"
+                            + " the smallest KV cache (one %d-token sequence) needs %s more, but %s is %s (%s free on the card)%s",
+                    d.ordinal(), d.name(), CudaDevice.gib(model.bytes()), maxRows, CudaDevice.gib(buf.bytes()), contextLength,
+                    CudaDevice.gib(fullSequence * perBlock), kvCacheBytes > 0 ? "kv_cache_mb" : "gpu_memory_utilization's share",
+                    CudaDevice.gib(Math.max(0, Math.min(kvBytes, free))), CudaDevice.gib(Math.max(0, free)),
+                    "; lower max_step_tokens or context_length, raise gpu_memory_utilization, or use a GPU with more memory"));
+        }
+        this.blockCount = blocks;
+        buf.allocateKvCache(blocks, blockSize);
+        this.description = "cuda:" + d.ordinal() + " " + d.name() + " (cc " + d.computeCapability() + ")";
+        System.getLogger(CudaBackend.class.getName()).log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
+                "%s: weights %s loaded in %.1f s, activations %s, KV cache %d blocks of %d (%s)", description,
+                CudaDevice.gib(model.bytes()), loadSeconds, CudaDevice.gib(buf.bytes()), blocks, blockSize,
+                CudaDevice.gib((long) blocks * perBlock)));
+    }
+
+    /** Memory left to the driver and to kernels' own needs (module, stacks, graphs). */
+    private static final long RESERVE_BYTES = 512L << 20;
+
+    /** Bytes one KV block takes over all layers: keys and values, fp16. */
+    public static long kvBytesPerBlock(LlamaConfig c, int blockSize) {
+        return (long) c.numLayers() * 2 * blockSize * c.kvDim() * 2;
+    }
+
+    private static float[][] ropeTables(LlamaConfig c, int positions) {
+        RotaryEmbedding rope = new RotaryEmbedding(c);
+        int half = c.headDim() / 2;
+        float[] cos = new float[positions * half], sin = new float[positions * half];
+        for (int p = 0; p < positions; p++) rope.angles(p, cos, sin, p * half);
+        return new float[][]{cos, sin};
+    }
+
+    @Override public LlamaConfig config() { return c; }
+
+    @Override public int kvBlockSize() { return blockSize; }
+
+    @Override public int kvBlockCount() { return blockCount; }
+
+    @Override public String describe() { return description; }
+
+    /** Device bytes of the weights, for reports. */
+    public long weightBytes() { return model.bytes(); }
+
+    @Override
+    public StepOutput execute(StepInput input) {
+        List<SequenceChunk> chunks = input.chunks();
+        int maxEnd = StepChecks.validate(chunks, c.vocabSize(), blockSize, blockCount);
+        if (maxEnd > maxContext) {
+            throw new IllegalArgumentException("a sequence reaches position " + (maxEnd - 1) + " but the GPU backend was sized"
+                    + " for " + maxContext + " positions (context_length)");
+        }
+        if (input.tokenCount() > maxRows) {
+            throw new IllegalArgumentException("step of " + input.tokenCount() + " tokens exceeds the GPU backend's "
+                    + maxRows + " (max_step_tokens)");
+        }
+        layout.build(chunks, blockSize);
+        float[] logits = d.call(this::forward);
+        return splitLogits(chunks, logits);
+    }
+
+    private static volatile boolean injectFault;
+
+    /** Tests only: the next step of any CUDA backend in this JVM starts with an illegal-address fault. */
+    static void injectFaultOnNextStep() {
+        injectFault = true;
+    }
+
+    /** The forward pass of the laid-out step, on the device thread; returns the wanted logits, row after row. */
+    private float[] forward() {
+        if (closed) throw new IllegalStateException("the CUDA backend is closed");
+        int rows = layout.rows;
+        if (injectFault) {
+            injectFault = false;
+            d.launch("inject_fault", 1, 1, 1, 1, 0, (Object) null);
+        }
+        buf.uploadStep(layout);
+        int hidden = c.hiddenSize(), qkvWidth = c.qDim() + 2 * c.kvDim(), inter = c.intermediateSize();
+        d.launch("embedding_lookup", rows, 1, 1, 256, 0, model.embedding(), buf.tokens, buf.x, hidden);
+        for (int l = 0; l < c.numLayers(); l++) {
+            GpuModel.Layer layer = model.layers().get(l);
+            d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, layer.attnNorm(), buf.xb, hidden, c.rmsNormEps());
+            for (GpuModel.Placed p : layer.qkv()) {
+                p.linear().forward(d, buf.xb, hidden, rows, buf.workspace, buf.wide, qkvWidth, p.column(), false);
+            }
+            d.launch("rope_kv", rows, c.numHeads() + c.numKvHeads(), 1, c.headDim() / 2, 0, buf.wide, buf.positions,
+                    buf.slots, buf.cos, buf.sin, buf.keys(l), buf.values(l), c.numHeads(), c.numKvHeads(), c.headDim());
+            attention(l, rows, qkvWidth);
+            layer.wo().forward(d, buf.xb, c.qDim(), rows, buf.workspace, buf.x, hidden, 0, true);
+            d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, layer.mlpNorm(), buf.xb, hidden, c.rmsNormEps());
+            for (GpuModel.Placed p : layer.gateUp()) {
+                p.linear().forward(d, buf.xb, hidden, rows, buf.workspace, buf.wide, 2 * inter, p.column(), false);
+            }
+            d.launch("swiglu", (int) (((long) rows * inter + 255) / 256), 1, 1, 256, 0, buf.wide, buf.xb, rows, inter);
+            layer.down().forward(d, buf.xb, inter, rows, buf.workspace, buf.x, hidden, 0, true);
+        }
+        int wanted = layout.logitRows;
+        int vocab = c.vocabSize();
+        if (wanted == 0) {
+            d.synchronize("step");
+            return new float[0];
+        }
+        d.launch("rmsnorm", wanted, 1, 1, 256, 0, buf.x, buf.logitRows, model.finalNorm(), buf.xb, hidden, c.rmsNormEps());
+        model.lmHead().forward(d, buf.xb, hidden, wanted, buf.workspace, buf.logits, vocab, 0, false);
+        int n = wanted * vocab;
+        if (logitsHost.length < n) logitsHost = new float[n];
+        d.download(Pointer.to(logitsHost), buf.logits, 0, (long) n * Float.BYTES);
+        return logitsHost;
+    }
+
+    /** Paged attention of every row, in groups of at most {@link GpuBuffers#ATTENTION_ROWS} rows (the workspace's size). */
+    private void attention(int layer, int rows, int qkvWidth) {
+        int group = c.numHeads() / c.numKvHeads();
+        int sharedBytes = group * (GpuBuffers.ATTENTION_CHUNK + c.headDim()) * 4;
+        int chunks = layout.maxPosition / GpuBuffers.ATTENTION_CHUNK + 1;
+        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        for (int r0 = 0; r0 < rows; r0 += GpuBuffers.ATTENTION_ROWS) {
+            int n = Math.min(GpuBuffers.ATTENTION_ROWS, rows - r0);
+            d.launch("attention_partial", n, c.numKvHeads(), chunks, 128, sharedBytes,
+                    buf.wide.at((long) r0 * qkvWidth * 4), qkvWidth, buf.positions.at(r0 * 4L), buf.tableStart.at(r0 * 4L),
+                    buf.blockTables, buf.keys(layer), buf.values(layer), buf.attentionParts, c.numHeads(), c.numKvHeads(),
+                    c.headDim(), blockSize, buf.attentionChunks, scale);
+            d.launch("attention_combine", n, c.numHeads(), 1, c.headDim(), 0, buf.attentionParts,
+                    buf.positions.at(r0 * 4L), buf.xb.at((long) r0 * c.qDim() * 2), c.numHeads(), c.headDim(),
+                    buf.attentionChunks);
+        }
+    }
+
+    private StepOutput splitLogits(List<SequenceChunk> chunks, float[] logits) {
+        int vocab = c.vocabSize();
+        List<float[]> out = new ArrayList<>(chunks.size());
+        int next = 0;
+        for (SequenceChunk chunk : chunks) {
+            int count = StepChecks.logitRowCount(chunk);
+            if (count == 0) {
+                out.add(null);
+                continue;
+            }
+            float[] l = new float[count * vocab];
+            System.arraycopy(logits, next * vocab, l, 0, count * vocab);
+            out.add(l);
+            next += count;
+        }
+        return new StepOutput(out);
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        d.close();
+    }
+}

@@ -1,0 +1,100 @@
+package dev.sparkllm.engine.cuda;
+
+import java.util.List;
+
+/**
+ * A linear layer resident on the GPU, {@code y = x · Wᵀ}, in the layout {@code gemm.cu} reads: GPTQ weights as
+ * 4-bit tiles (3-bit values widened) with per-group (1024 + zero, scale) pairs, or dense weights as fp16
+ * tiles. Several checkpoint projections that read the same input through the same row order (q, k and v; gate
+ * and up) are one layer side by side, so one product serves them all.
+ *
+ * <p>Rows: input rows sorted by GPTQ group (an act-order checkpoint scrambles them), each group padded to a
+ * whole 16-row step, the total to whole 128-row chunks; {@code perm} maps each sorted row to the input column
+ * the kernel gathers from the activations (so the activation permutation costs no extra pass), and
+ * {@code stepGroup} names each step's group.
+ *
+ * <p>Split-K: the row chunks are cut into {@link #splits} ranges summed in a fixed order by
+ * {@code gemm_reduce}; the count depends on the layer's shape only, never on the batch, so a row's result is
+ * the same in every batch (batch invariance).
+ */
+public final class GpuLinear {
+
+    /** Rows per kernel launch: bounds the split-K workspace ({@code splits × MAX_ROWS × outFeatures} floats). */
+    public static final int MAX_ROWS = 256;
+    /** Thread blocks a product aims for: four per SM of a 132-SM H100/H200, enough loads in flight for HBM. */
+    private static final int TARGET_BLOCKS = 528;
+
+    final boolean quantized;
+    final int inFeatures;
+    final int outFeatures;
+    final int kSteps;        // sorted, padded rows / 16; a multiple of 8
+    final int nBlocks;       // ceil(outFeatures / 64)
+    final int splits;
+    final DeviceBuffer weights;
+    final DeviceBuffer zeroScales;  // quantized only
+    final DeviceBuffer stepGroup;   // quantized only
+    final DeviceBuffer perm;        // null: row k reads input column k
+    final List<String> parts;       // checkpoint names, for messages
+
+    GpuLinear(boolean quantized, int inFeatures, int outFeatures, int kSteps, DeviceBuffer weights, DeviceBuffer zeroScales,
+              DeviceBuffer stepGroup, DeviceBuffer perm, List<String> parts) {
+        this.quantized = quantized;
+        this.inFeatures = inFeatures;
+        this.outFeatures = outFeatures;
+        this.kSteps = kSteps;
+        this.nBlocks = (outFeatures + 63) / 64;
+        this.splits = splitsFor(nBlocks, kSteps);
+        this.weights = weights;
+        this.zeroScales = zeroScales;
+        this.stepGroup = stepGroup;
+        this.perm = perm;
+        this.parts = List.copyOf(parts);
+    }
+
+    /** Split-K ranges for a layer: a function of its shape alone (see the class comment). */
+    static int splitsFor(int nBlocks, int kSteps) {
+        int blocksAcross = (nBlocks + 3) / 4;
+        int wanted = (TARGET_BLOCKS + blocksAcross - 1) / blocksAcross;
+        return Math.max(1, Math.min(wanted, kSteps / 8));
+    }
+
+    public int inFeatures() { return inFeatures; }
+
+    public int outFeatures() { return outFeatures; }
+
+    /** Floats of split-K workspace this layer needs for {@link #MAX_ROWS} rows. */
+    long workspaceFloats() {
+        return (long) splits * MAX_ROWS * outFeatures;
+    }
+
+    /** Device bytes of this layer's tensors. */
+    long bytes() {
+        long b = weights.bytes();
+        if (zeroScales != null) b += zeroScales.bytes() + stepGroup.bytes();
+        if (perm != null) b += perm.bytes();
+        return b;
+    }
+
+    /**
+     * {@code y[m] (=|+=) x[m] · Wᵀ} for {@code rows} rows.
+     *
+     * @param x          fp16 activations, row-major with row stride {@code ldx} (at least {@code inFeatures})
+     * @param y          fp32 output, row {@code m} at {@code y + (m·ldy + column) floats}
+     * @param accumulate add to {@code y} (a residual connection) instead of overwriting it
+     * @param workspace  at least {@link #workspaceFloats()} floats
+     */
+    void forward(CudaDevice d, DeviceBuffer x, int ldx, int rows, DeviceBuffer workspace, DeviceBuffer y, int ldy, int column,
+                 boolean accumulate) {
+        for (int m0 = 0; m0 < rows; m0 += MAX_ROWS) {
+            int m = Math.min(MAX_ROWS, rows - m0);
+            int mt = m <= 16 ? 1 : m <= 32 ? 2 : 4;
+            String kernel = (quantized ? "gemm_q4_mt" : "gemm_f16_mt") + mt;
+            d.launch(kernel, (nBlocks + 3) / 4, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0,
+                    x.at((long) m0 * ldx * 2), ldx, perm, weights, zeroScales, stepGroup, workspace,
+                    m, outFeatures, inFeatures, nBlocks, kSteps, splits);
+            long total = (long) m * outFeatures;
+            d.launch("gemm_reduce", (int) ((total + 255) / 256), 1, 1, 256, 0,
+                    workspace, splits, m, outFeatures, y.at(((long) m0 * ldy + column) * 4), ldy, accumulate ? 1 : 0);
+        }
+    }
+}

@@ -1,0 +1,214 @@
+package dev.sparkllm.engine.cuda;
+
+import dev.sparkllm.engine.checkpoint.CheckpointException;
+import dev.sparkllm.engine.checkpoint.DType;
+import dev.sparkllm.engine.checkpoint.MappedTensor;
+import dev.sparkllm.engine.checkpoint.ModelDirectory;
+import dev.sparkllm.engine.checkpoint.QuantizationConfig;
+import dev.sparkllm.engine.checkpoint.TensorInfo;
+import dev.sparkllm.engine.gptq.GptqBits;
+import dev.sparkllm.engine.gptq.GptqTensors;
+import dev.sparkllm.engine.gptq.GptqTensors.ZeroPoints;
+import dev.sparkllm.engine.model.LlamaConfig;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import jcuda.Pointer;
+
+/**
+ * Loads a checkpoint onto the GPU: each tensor is copied as stored (the on-disk exchange format) into a device
+ * staging buffer and repacked there by {@code repack.cu} into the kernels' layout; no host loop touches the
+ * weights. GPTQ act-order rows are sorted by group on the way (the permutation is computed on the host from
+ * {@code g_idx}, a few thousand ints; the weights move on the GPU). Projections that read the same input in
+ * the same row order become one product: q/k/v and gate/up whenever their {@code g_idx} agree.
+ *
+ * <p>Shapes were checked against the config when the {@link ModelDirectory} was opened; this class checks
+ * what only the GPU path limits: 3- or 4-bit GPTQ, F16/BF16/F32 dense tensors.
+ */
+final class GpuModelLoader {
+
+    private final ModelDirectory dir;
+    private final CudaDevice d;
+    private final LlamaConfig c;
+    private final QuantizationConfig quant;
+    private long bytes;
+
+    GpuModelLoader(ModelDirectory dir, CudaDevice d) {
+        this.dir = dir;
+        this.d = d;
+        this.c = dir.config();
+        this.quant = dir.quantization().orElse(null);
+    }
+
+    /** Refuses, before anything is loaded, a checkpoint whose settings the GPU kernels do not implement. */
+    static void checkSupported(ModelDirectory dir) {
+        QuantizationConfig q = dir.quantization().orElse(null);
+        if (q != null && q.bits() != 3 && q.bits() != 4) {
+            throw new CheckpointException(q.source() + ": " + q.bits() + "-bit GPTQ is not supported by the GPU backend"
+                    + " (it runs 3- and 4-bit checkpoints); use --device cpu for this model");
+        }
+        if (dir.config().headDim() % 2 != 0 || dir.config().headDim() > 1024) {
+            throw new CheckpointException(dir.path().resolve("config.json") + ": head_dim " + dir.config().headDim()
+                    + " is not supported by the GPU backend (an even width of at most 1024)");
+        }
+    }
+
+    GpuModel load() {
+        checkSupported(dir);
+        int hidden = c.hiddenSize();
+        DeviceBuffer embedding = toHalf("model.embed_tokens.weight");
+        List<GpuModel.Layer> layers = new ArrayList<>();
+        for (int l = 0; l < c.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            layers.add(new GpuModel.Layer(
+                    toFloat(p + "input_layernorm.weight"),
+                    placed(hidden, List.of(p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"),
+                            List.of(c.qDim(), c.kvDim(), c.kvDim())),
+                    single(p + "self_attn.o_proj", c.qDim(), hidden),
+                    toFloat(p + "post_attention_layernorm.weight"),
+                    placed(hidden, List.of(p + "mlp.gate_proj", p + "mlp.up_proj"), List.of(c.intermediateSize(), c.intermediateSize())),
+                    single(p + "mlp.down_proj", c.intermediateSize(), hidden)));
+        }
+        DeviceBuffer finalNorm = toFloat("model.norm.weight");
+        String head = c.tieWordEmbeddings() ? "model.embed_tokens" : "lm_head";
+        GpuLinear lmHead = dense(List.of(head + ".weight"), List.of(c.vocabSize()), hidden);
+        return new GpuModel(c, embedding, List.copyOf(layers), finalNorm, lmHead, bytes);
+    }
+
+    private GpuLinear single(String prefix, int in, int out) {
+        List<GpuModel.Placed> p = placed(in, List.of(prefix), List.of(out));
+        return p.get(0).linear();
+    }
+
+    /**
+     * Projections reading one input, side by side: consecutive ones of the same kind (GPTQ with equal g_idx, or
+     * dense) whose widths are whole 64-column blocks share one product.
+     */
+    private List<GpuModel.Placed> placed(int in, List<String> prefixes, List<Integer> outs) {
+        List<GpuModel.Placed> result = new ArrayList<>();
+        int i = 0, column = 0;
+        while (i < prefixes.size()) {
+            int j = i + 1;
+            while (j < prefixes.size() && outs.get(j - 1) % 64 == 0 && canShare(prefixes.get(i), prefixes.get(j))) j++;
+            List<String> group = prefixes.subList(i, j);
+            List<Integer> widths = outs.subList(i, j);
+            GpuLinear linear = isGptq(prefixes.get(i)) ? gptq(group, widths, in) : dense(weightNames(group), widths, in);
+            result.add(new GpuModel.Placed(linear, column));
+            for (int w : widths) column += w;
+            i = j;
+        }
+        return List.copyOf(result);
+    }
+
+    private boolean isGptq(String prefix) {
+        return hasTensor(prefix + ".qweight");
+    }
+
+    private boolean hasTensor(String name) {
+        try {
+            dir.tensor(name);
+            return true;
+        } catch (CheckpointException e) {
+            return false;
+        }
+    }
+
+    private boolean canShare(String a, String b) {
+        if (isGptq(a) != isGptq(b)) return false;
+        if (!isGptq(a)) return true;
+        return Arrays.equals(gIdx(a), gIdx(b));
+    }
+
+    private static List<String> weightNames(List<String> prefixes) {
+        return prefixes.stream().map(p -> p + ".weight").toList();
+    }
+
+    private int[] gIdx(String prefix) {
+        return hasTensor(prefix + ".g_idx") ? dir.mapTensor(prefix + ".g_idx").toIntArray() : null;
+    }
+
+    // ---- GPTQ ---------------------------------------------------------------------------------------------
+
+    private GpuLinear gptq(List<String> prefixes, List<Integer> outs, int in) {
+        int groups = quant.groupSize() == -1 ? 1 : in / quant.groupSize();
+        List<GptqTensors> parts = new ArrayList<>();
+        for (int i = 0; i < prefixes.size(); i++) {
+            String p = prefixes.get(i);
+            int[] qzeros = dir.mapTensor(p + ".qzeros").toIntArray();
+            parts.add(new GptqTensors(in, outs.get(i), quant.bits(), quant.groupSize(),
+                    dir.mapTensor(p + ".qweight").toIntArray(), qzeros, dir.mapTensor(p + ".scales").toFloatArray(),
+                    gIdx(p), zeroPoints(qzeros, groups, outs.get(i))));
+        }
+        GpuLinear linear = GpuLinears.gptq(d, prefixes, parts);
+        bytes += linear.bytes();
+        return linear;
+    }
+
+    /** The zero-point convention: as declared, unless symmetric data unambiguously shows the other (as the CPU loader decides). */
+    private ZeroPoints zeroPoints(int[] qzeros, int groups, int out) {
+        ZeroPoints declared = quant.format() == QuantizationConfig.Format.GPTQ ? ZeroPoints.STORED_MINUS_ONE : ZeroPoints.STORED_AS_IS;
+        if (!quant.sym()) return declared;
+        ZeroPoints seen = GptqBits.symmetricConvention(qzeros, quant.bits(), groups, out);
+        return seen != null ? seen : declared;
+    }
+
+    private GpuLinear dense(List<String> names, List<Integer> outs, int in) {
+        List<GpuLinears.RawDense> parts = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) parts.add(new GpuLinears.RawDense(upload(names.get(i)), dtypeCode(names.get(i)), outs.get(i)));
+        GpuLinear linear = GpuLinears.dense(d, names, parts, in);
+        bytes += linear.bytes();
+        return linear;
+    }
+
+    // ---- plain tensors ----------------------------------------------------------------------------------------
+
+    /** A floating-point tensor as fp16 on the device. */
+    private DeviceBuffer toHalf(String name) {
+        return convert(name, "convert_to_f16", 2);
+    }
+
+    /** A floating-point tensor as fp32 on the device. */
+    private DeviceBuffer toFloat(String name) {
+        return convert(name, "convert_to_f32", 4);
+    }
+
+    private DeviceBuffer convert(String name, String kernel, int elementBytes) {
+        TensorInfo info = dir.tensor(name);
+        long n = info.elementCount();
+        DeviceBuffer raw = upload(name);
+        DeviceBuffer out = d.alloc(n * elementBytes, name);
+        d.launch(kernel, GpuLinears.blocks(n), 1, 1, 256, 0, raw, dtypeCode(name), out, n);
+        d.synchronize("converting " + name);
+        d.free(raw);
+        bytes += out.bytes();
+        return out;
+    }
+
+    private int dtypeCode(String name) {
+        DType t = dir.tensor(name).dtype();
+        return switch (t) {
+            case F16 -> 0;
+            case BF16 -> 1;
+            case F32 -> 2;
+            default -> throw new CheckpointException(dir.path() + ": tensor '" + name + "' has dtype " + t
+                    + "; the GPU backend reads F16, BF16 and F32 weights");
+        };
+    }
+
+    /** Copies a tensor's bytes as stored into a new device buffer, mapping chunk by chunk. */
+    private DeviceBuffer upload(String name) {
+        MappedTensor t = dir.mapTensor(name);
+        DeviceBuffer b = d.alloc(t.info().byteSize(), name);
+        long offset = 0;
+        for (int i = 0; i < t.chunkCount(); i++) {
+            ByteBuffer chunk = t.chunk(i);
+            d.upload(b, offset, Pointer.to(chunk), chunk.remaining());
+            offset += chunk.remaining();
+        }
+        return b;
+    }
+
+}
