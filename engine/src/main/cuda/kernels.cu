@@ -9,3 +9,5 @@
 #include "repack.cu"
 #include "sampling.cu"
 #include "fault.cu"
+#include "random.cu"
+#include "bandwidth.cu"

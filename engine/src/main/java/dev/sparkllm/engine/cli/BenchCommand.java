@@ -1,6 +1,7 @@
 package dev.sparkllm.engine.cli;
 
 import dev.sparkllm.engine.bench.CpuBackendBenchmark;
+import dev.sparkllm.engine.bench.GpuBenchmark;
 import dev.sparkllm.engine.bench.SchedulerOverheadBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -13,10 +14,11 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Run a benchmark harness:",
                 "  cpu        CPU backend decode tokens/s at batch 1 and 32 (args: see 'bench cpu --help')",
-                "  scheduler  engine loop overhead against the simulated H200 (args: see 'bench scheduler --help')"})
+                "  scheduler  engine loop overhead against the simulated H200 (args: see 'bench scheduler --help')",
+                "  gpu        the CUDA backend on random GPTQ weights at 7B/13B/70B shape (args: see 'bench gpu --help')"})
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "HARNESS", description = "cpu or scheduler")
+    @Parameters(index = "0", paramLabel = "HARNESS", description = "cpu, scheduler or gpu")
     String harness;
 
     @Parameters(index = "1..*", paramLabel = "ARGS", description = "arguments for the harness")
@@ -28,7 +30,8 @@ final class BenchCommand implements Callable<Integer> {
         switch (harness) {
             case "cpu" -> CpuBackendBenchmark.main(a);
             case "scheduler" -> SchedulerOverheadBenchmark.main(a);
-            default -> throw new IllegalArgumentException("unknown benchmark '" + harness + "'; choose cpu or scheduler");
+            case "gpu" -> GpuBenchmark.main(a);
+            default -> throw new IllegalArgumentException("unknown benchmark '" + harness + "'; choose cpu, scheduler or gpu");
         }
         return 0;
     }

@@ -10,9 +10,12 @@ import dev.sparkllm.engine.cpu.RotaryEmbedding;
 import dev.sparkllm.engine.model.LlamaConfig;
 
 import jcuda.Pointer;
+import jcuda.driver.CUgraphExec;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The CUDA backend: the Llama forward pass on one GPU over a batch of sequence chunks, with the weights, the
@@ -47,6 +50,10 @@ public final class CudaBackend implements ModelBackend {
     private final String description;
     private float[] logitsHost = new float[0];
     private boolean closed;
+    private final double loadSeconds;
+    /** Captured decode steps by batch bucket (see {@link #forward}). */
+    private final Map<Integer, CUgraphExec> graphs = new HashMap<>();
+    private boolean useGraphs = true;
 
     /**
      * Loads {@code dir}'s weights onto {@code device} and sizes the KV cache.
@@ -62,25 +69,49 @@ public final class CudaBackend implements ModelBackend {
         GpuModelLoader.checkSupported(dir);
         CudaDevice device = CudaDevice.open(ordinal);
         try {
-            return device.call(() -> new CudaBackend(device, dir, maxRows, blockSize, memoryFraction, kvCacheBytes, contextLength));
+            return device.call(() -> {
+                long t0 = System.nanoTime();
+                GpuModel model = new GpuModelLoader(dir, device).load();
+                return new CudaBackend(device, model, (System.nanoTime() - t0) / 1e9, maxRows, blockSize, memoryFraction,
+                        kvCacheBytes, contextLength);
+            });
         } catch (RuntimeException | Error e) {
             device.close();
             throw e;
         }
     }
 
-    private CudaBackend(CudaDevice d, ModelDirectory dir, int maxRows, int blockSize, double memoryFraction,
+    /**
+     * A backend over a model with random weights made on the GPU ({@link GpuModel#random}), for benchmarks at
+     * shapes no checkpoint is at hand for.
+     */
+    public static CudaBackend openRandom(LlamaConfig config, int bits, int groupSize, boolean actOrder, int ordinal,
+                                         int maxRows, int blockSize, double memoryFraction, int contextLength) {
+        CudaDevice device = CudaDevice.open(ordinal);
+        try {
+            return device.call(() -> {
+                long t0 = System.nanoTime();
+                GpuModel model = GpuModel.random(device, config, bits, groupSize, actOrder, 1234);
+                return new CudaBackend(device, model, (System.nanoTime() - t0) / 1e9, maxRows, blockSize, memoryFraction, 0,
+                        contextLength);
+            });
+        } catch (RuntimeException | Error e) {
+            device.close();
+            throw e;
+        }
+    }
+
+    private CudaBackend(CudaDevice d, GpuModel model, double loadSeconds, int maxRows, int blockSize, double memoryFraction,
                         long kvCacheBytes, int contextLength) {
         this.d = d;
-        this.c = dir.config();
+        this.c = model.config();
         this.blockSize = blockSize;
         this.maxRows = maxRows;
         this.maxContext = contextLength;
-        long t0 = System.nanoTime();
-        this.model = new GpuModelLoader(dir, d).load();
-        double loadSeconds = (System.nanoTime() - t0) / 1e9;
-        this.buf = new GpuBuffers(d, model, maxRows, contextLength, ropeTables(c, contextLength));
+        this.model = model;
+        this.buf = new GpuBuffers(d, model, maxRows, contextLength, blockSize, ropeTables(c, contextLength));
         long perBlock = kvBytesPerBlock(c, blockSize);
+        this.loadSeconds = loadSeconds;
         int fullSequence = (contextLength + blockSize - 1) / blockSize;
         long kvBytes = kvCacheBytes > 0 ? kvCacheBytes
                 : (long) (d.totalBytes() * memoryFraction) - d.allocatedBytes() - RESERVE_BYTES;
@@ -96,7 +127,7 @@ public final class CudaBackend implements ModelBackend {
                     "; lower max_step_tokens or context_length, raise gpu_memory_utilization, or use a GPU with more memory"));
         }
         this.blockCount = blocks;
-        buf.allocateKvCache(blocks, blockSize);
+        buf.allocateKvCache(blocks + 1, blockSize); // one more: the scratch block of a graph's padding rows
         this.description = "cuda:" + d.ordinal() + " " + d.name() + " (cc " + d.computeCapability() + ")";
         System.getLogger(CudaBackend.class.getName()).log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
                 "%s: weights %s loaded in %.1f s, activations %s, KV cache %d blocks of %d (%s)", description,
@@ -158,12 +189,47 @@ public final class CudaBackend implements ModelBackend {
     /** The forward pass of the laid-out step, on the device thread; returns the wanted logits, row after row. */
     private float[] forward() {
         if (closed) throw new IllegalStateException("the CUDA backend is closed");
-        int rows = layout.rows;
         if (injectFault) {
             injectFault = false;
             d.launch("inject_fault", 1, 1, 1, 1, 0, (Object) null);
         }
-        buf.uploadStep(layout);
+        int actualRows = layout.logitRows;
+        int bucket = useGraphs && !d.profiling() ? decodeBucket() : 0;
+        if (bucket > 0) {
+            // A decode step: replay the bucket's graph over rows padded to the bucket. Padding rows decode token 0
+            // at position 0 into the scratch block; rows never read each other, so they change nothing.
+            layout.padDecode(bucket, blockCount * blockSize, buf.scratchTableIndex());
+            buf.uploadStep(layout);
+            CUgraphExec exec = graphs.get(bucket);
+            if (exec == null) {
+                exec = d.capture(() -> launchStep(bucket, bucket, buf.attentionChunks), "decode step of " + bucket + " rows");
+                graphs.put(bucket, exec);
+            }
+            d.replay(exec, "decode step of " + bucket + " rows");
+        } else {
+            buf.uploadStep(layout);
+            launchStep(layout.rows, layout.logitRows, layout.maxPosition / GpuBuffers.ATTENTION_CHUNK + 1);
+        }
+        int n = actualRows * c.vocabSize();
+        if (logitsHost.length < n) logitsHost = new float[n];
+        if (n > 0) d.download(Pointer.to(logitsHost), buf.logits, 0, (long) n * Float.BYTES);
+        else d.synchronize("step");
+        return logitsHost;
+    }
+
+    /** Batch buckets that have a captured decode graph: a decode step runs in the smallest that holds it. */
+    static final int[] BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+
+    /** The bucket of a step of single-token decodes wanting their last logits, or 0 for any other step. */
+    private int decodeBucket() {
+        if (layout.rows != layout.logitRows || layout.rows > maxRows) return 0;
+        if (layout.maxPosition >= maxContext) return 0;
+        for (int b : BUCKETS) if (b >= layout.rows && b <= maxRows) return b;
+        return 0;
+    }
+
+    /** Every kernel of one step over {@code rows} laid-out rows; no copies or waits, so it can be captured. */
+    private void launchStep(int rows, int wanted, int attentionChunks) {
         int hidden = c.hiddenSize(), qkvWidth = c.qDim() + 2 * c.kvDim(), inter = c.intermediateSize();
         d.launch("embedding_lookup", rows, 1, 1, 256, 0, model.embedding(), buf.tokens, buf.x, hidden);
         for (int l = 0; l < c.numLayers(); l++) {
@@ -174,7 +240,7 @@ public final class CudaBackend implements ModelBackend {
             }
             d.launch("rope_kv", rows, c.numHeads() + c.numKvHeads(), 1, c.headDim() / 2, 0, buf.wide, buf.positions,
                     buf.slots, buf.cos, buf.sin, buf.keys(l), buf.values(l), c.numHeads(), c.numKvHeads(), c.headDim());
-            attention(l, rows, qkvWidth);
+            attention(l, rows, qkvWidth, attentionChunks);
             layer.wo().forward(d, buf.xb, c.qDim(), rows, buf.workspace, buf.x, hidden, 0, true);
             d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, layer.mlpNorm(), buf.xb, hidden, c.rmsNormEps());
             for (GpuModel.Placed p : layer.gateUp()) {
@@ -183,25 +249,15 @@ public final class CudaBackend implements ModelBackend {
             d.launch("swiglu", (int) (((long) rows * inter + 255) / 256), 1, 1, 256, 0, buf.wide, buf.xb, rows, inter);
             layer.down().forward(d, buf.xb, inter, rows, buf.workspace, buf.x, hidden, 0, true);
         }
-        int wanted = layout.logitRows;
-        int vocab = c.vocabSize();
-        if (wanted == 0) {
-            d.synchronize("step");
-            return new float[0];
-        }
+        if (wanted == 0) return;
         d.launch("rmsnorm", wanted, 1, 1, 256, 0, buf.x, buf.logitRows, model.finalNorm(), buf.xb, hidden, c.rmsNormEps());
-        model.lmHead().forward(d, buf.xb, hidden, wanted, buf.workspace, buf.logits, vocab, 0, false);
-        int n = wanted * vocab;
-        if (logitsHost.length < n) logitsHost = new float[n];
-        d.download(Pointer.to(logitsHost), buf.logits, 0, (long) n * Float.BYTES);
-        return logitsHost;
+        model.lmHead().forward(d, buf.xb, hidden, wanted, buf.workspace, buf.logits, c.vocabSize(), 0, false);
     }
 
     /** Paged attention of every row, in groups of at most {@link GpuBuffers#ATTENTION_ROWS} rows (the workspace's size). */
-    private void attention(int layer, int rows, int qkvWidth) {
+    private void attention(int layer, int rows, int qkvWidth, int chunks) {
         int group = c.numHeads() / c.numKvHeads();
         int sharedBytes = group * (GpuBuffers.ATTENTION_CHUNK + c.headDim()) * 4;
-        int chunks = layout.maxPosition / GpuBuffers.ATTENTION_CHUNK + 1;
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         for (int r0 = 0; r0 < rows; r0 += GpuBuffers.ATTENTION_ROWS) {
             int n = Math.min(GpuBuffers.ATTENTION_ROWS, rows - r0);
@@ -233,10 +289,38 @@ public final class CudaBackend implements ModelBackend {
         return new StepOutput(out);
     }
 
+    /** Decode steps replay captured graphs (default); off, every step launches its kernels one by one. */
+    public void useGraphs(boolean on) {
+        useGraphs = on;
+    }
+
+    /** Seconds the weights took to load (read, upload and repack). */
+    public double loadSeconds() {
+        return loadSeconds;
+    }
+
+    /** The device, for benchmarks that time kernels; its work must run through {@link CudaDevice#call}. */
+    public CudaDevice device() {
+        return d;
+    }
+
+    /** The GPU model, for benchmarks. */
+    GpuModel model() {
+        return model;
+    }
+
     @Override
     public void close() {
         if (closed) return;
         closed = true;
+        try {
+            d.call(() -> {
+                for (CUgraphExec g : graphs.values()) d.destroy(g);
+                return null;
+            });
+        } catch (RuntimeException ignored) {
+            // after a sticky error the graphs go with the context
+        }
         d.close();
     }
 }

@@ -31,11 +31,11 @@ final class GpuBuffers {
     final DeviceBuffer slots;        // int [rows]
     final DeviceBuffer tableStart;   // int [rows]
     final DeviceBuffer logitRows;    // int [rows]
-    DeviceBuffer blockTables;        // int [capacity], grown on demand
+    final DeviceBuffer blockTables;  // int [capacity]: the step's block tables, then the scratch entry
     private DeviceBuffer kvCache;    // fp16 [layers][2][blocks·blockSize][kvHeads·headDim]
     private long kvLayerBytes;
 
-    GpuBuffers(CudaDevice d, GpuModel model, int maxRows, int contextLength, float[][] rope) {
+    GpuBuffers(CudaDevice d, GpuModel model, int maxRows, int contextLength, int blockSize, float[][] rope) {
         this.d = d;
         this.c = model.config();
         int hidden = c.hiddenSize(), inter = c.intermediateSize();
@@ -61,7 +61,17 @@ final class GpuBuffers {
         slots = alloc(maxRows * 4L, "KV slots");
         tableStart = alloc(maxRows * 4L, "block table offsets");
         logitRows = alloc(maxRows * 4L, "logit rows");
-        blockTables = alloc(4096 * 4L, "block tables");
+        // Room for every row's own table at the longest context, plus the scratch entry of graph padding rows;
+        // allocated once, since captured graphs hold its address.
+        blockTableCapacity = (long) maxRows * ((contextLength + blockSize - 1) / blockSize) + 1;
+        blockTables = alloc(blockTableCapacity * 4, "block tables");
+    }
+
+    private final long blockTableCapacity;
+
+    /** Where the scratch block's one-entry table sits in {@link #blockTables}. */
+    int scratchTableIndex() {
+        return (int) (blockTableCapacity - 1);
     }
 
     private DeviceBuffer alloc(long n, String what) {
@@ -75,9 +85,11 @@ final class GpuBuffers {
         return bytes;
     }
 
+    /** The KV cache of {@code blocks} blocks; the last is the scratch block that graph padding rows write. */
     void allocateKvCache(int blocks, int blockSize) {
         kvLayerBytes = (long) blocks * blockSize * c.kvDim() * 2;
         kvCache = d.alloc(kvLayerBytes * 2 * c.numLayers(), "KV cache");
+        d.upload(blockTables, scratchTableIndex() * 4L, jcuda.Pointer.to(new int[]{blocks - 1}), 4);
     }
 
     DeviceBuffer keys(int layer) {
@@ -95,9 +107,9 @@ final class GpuBuffers {
         d.upload(slots, s.slots, s.rows);
         d.upload(tableStart, s.tableStart, s.rows);
         if (s.logitRows > 0) d.upload(logitRows, s.logitRowSource, s.logitRows);
-        if (blockTables.bytes() < s.blockTableInts * 4L) {
-            d.free(blockTables);
-            blockTables = d.alloc(Math.max(s.blockTableInts, 2L * blockTables.bytes() / 4) * 4, "block tables");
+        if (s.blockTableInts >= blockTableCapacity) {
+            throw new IllegalStateException("block tables of " + s.blockTableInts + " entries exceed the " + blockTableCapacity
+                    + " sized for the largest step");
         }
         if (s.blockTableInts > 0) d.upload(blockTables, s.blockTables, s.blockTableInts);
     }

@@ -24,6 +24,33 @@ final class StepLayout {
     int[] blockTables = new int[0];
     int[] logitRowSource = new int[0];
 
+    /**
+     * Pads a decode step (one row per chunk, each wanting its logits) to {@code bucket} rows: each padding row
+     * decodes token 0 at position 0 into {@code scratchSlot}, reading the block table at {@code scratchTable}.
+     */
+    void padDecode(int bucket, int scratchSlot, int scratchTable) {
+        ensure(bucket);
+        for (int r = rows; r < bucket; r++) {
+            tokens[r] = 0;
+            positions[r] = 0;
+            slots[r] = scratchSlot;
+            tableStart[r] = scratchTable;
+            logitRowSource[r] = r;
+        }
+        rows = bucket;
+        logitRows = bucket;
+    }
+
+    private void ensure(int n) {
+        if (tokens.length < n) {
+            tokens = java.util.Arrays.copyOf(tokens, n);
+            positions = java.util.Arrays.copyOf(positions, n);
+            slots = java.util.Arrays.copyOf(slots, n);
+            tableStart = java.util.Arrays.copyOf(tableStart, n);
+        }
+        if (logitRowSource.length < n) logitRowSource = java.util.Arrays.copyOf(logitRowSource, n);
+    }
+
     void build(List<SequenceChunk> chunks, int blockSize) {
         int total = 0, tableInts = 0, wanted = 0;
         for (SequenceChunk c : chunks) {
@@ -34,14 +61,8 @@ final class StepLayout {
         rows = total;
         logitRows = wanted;
         blockTableInts = tableInts;
-        if (tokens.length < total) {
-            tokens = new int[total];
-            positions = new int[total];
-            slots = new int[total];
-            tableStart = new int[total];
-        }
+        ensure(total);
         if (blockTables.length < tableInts) blockTables = new int[tableInts];
-        if (logitRowSource.length < wanted) logitRowSource = new int[wanted];
 
         int row = 0, table = 0, logit = 0;
         maxPosition = 0;

@@ -1,0 +1,216 @@
+package dev.sparkllm.engine.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkllm.engine.api.GenerationRequest;
+import dev.sparkllm.engine.api.GenerationResult;
+import dev.sparkllm.engine.backend.StepInput;
+import dev.sparkllm.engine.core.Engine;
+import dev.sparkllm.engine.core.EngineOptions;
+import dev.sparkllm.engine.cuda.CudaBackend;
+import dev.sparkllm.engine.cuda.GpuKernelTimings;
+import dev.sparkllm.engine.model.LlamaConfig;
+import dev.sparkllm.engine.sampling.SamplingParams;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * {@code llm bench gpu}: the CUDA backend on a model with random GPTQ weights made on the GPU, at Llama-2 7B, 13B
+ * or 70B shape (any bits, group and act-order, with a non-trivial g_idx): single-stream decode, batched
+ * throughput through the engine (128-token prompts, 256 new tokens, EOS ignored, generated tokens over wall time
+ * including prefill), prefill tokens/s and TFLOP/s, each GPTQ product's time and bandwidth per 70B layer shape and
+ * batch, the card's read bandwidth, and a per-kernel breakdown of a decode step at batch 1 and 256. Writes one
+ * JSON file (BENCHMARKS.md says how the results were run); peer figures measured in the same call by
+ * {@code engine/src/test/scripts/gpu_peers.py} are merged in with {@code --peers FILE}.
+ */
+public final class GpuBenchmark {
+
+    private GpuBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String shape = arg(args, "--shape", "70b");
+        int bits = Integer.parseInt(arg(args, "--bits", "4"));
+        int group = Integer.parseInt(arg(args, "--group", "128"));
+        boolean actOrder = Boolean.parseBoolean(arg(args, "--act-order", "true"));
+        int[] batches = Arrays.stream(arg(args, "--batches", "1,16,64,256").split(",")).mapToInt(Integer::parseInt).toArray();
+        int prompt = Integer.parseInt(arg(args, "--prompt", "128"));
+        int newTokens = Integer.parseInt(arg(args, "--new", "256"));
+        int prefill = Integer.parseInt(arg(args, "--prefill", "2048"));
+        boolean kernels = !Boolean.parseBoolean(arg(args, "--no-kernels", "false"));
+        String device = arg(args, "--device", "cuda:0");
+        Path out = Path.of(arg(args, "--out", "gpu-bench.json"));
+        String peers = arg(args, "--peers", null);
+        if (Arrays.asList(args).contains("--help")) {
+            System.out.println("llm bench gpu [--shape 7b|13b|70b] [--bits 4|3] [--group 128|64|32|-1] [--act-order true|false]"
+                    + " [--batches 1,16,64,256] [--prompt 128] [--new 256] [--prefill 2048] [--no-kernels true]"
+                    + " [--device cuda:0] [--out FILE] [--peers FILE] [--commit SHA]");
+            return;
+        }
+        LlamaConfig c = shape(shape);
+        int maxBatch = Arrays.stream(batches).max().orElse(1);
+        int maxRows = Math.max(prefill, Math.max(2048, maxBatch));
+        int context = Math.max(prompt + newTokens, prefill) + 16;
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode r = json.createObjectNode();
+        r.put("commit", arg(args, "--commit", "unknown"));
+        r.put("command", "llm bench gpu " + String.join(" ", args));
+        r.put("date", Instant.now().toString());
+        r.put("shape", shape);
+        r.put("bits", bits);
+        r.put("group_size", group);
+        r.put("act_order", actOrder);
+        r.put("note", bits == 3 ? "3-bit runs in the 4-bit compute layout in this version (same bytes read)" : "");
+
+        try (CudaBackend backend = CudaBackend.openRandom(c, bits, group, actOrder, Integer.parseInt(device.substring(5)),
+                maxRows, 16, 0.92, context)) {
+            r.put("device", backend.describe());
+            r.put("weights_gb", backend.weightBytes() / 1e9);
+            r.put("kv_blocks", backend.kvBlockCount());
+            double readTbs = GpuKernelTimings.readBandwidth(backend, 8L << 30);
+            r.put("read_tb_s", readTbs);
+            System.out.printf("%s: %s, weights %.1f GB, read bandwidth %.2f TB/s%n", shape, backend.describe(), backend.weightBytes() / 1e9, readTbs);
+
+            if (kernels) {
+                List<Object[]> shapes = List.of(new Object[]{"qkv", 8192, 10240}, new Object[]{"o", 8192, 8192},
+                        new Object[]{"gate_up", 8192, 57344}, new Object[]{"down", 28672, 8192});
+                ArrayNode rows = r.putArray("kernels");
+                for (GpuKernelTimings.ProductTiming t : GpuKernelTimings.products(backend, shapes, new int[]{1, 16, 64, 128, 256},
+                        group, actOrder, 20, 4)) {
+                    rows.addObject().put("shape", t.shape()).put("k", t.in()).put("n", t.out()).put("batch", t.batch())
+                            .put("ms", t.ms()).put("tb_s", t.tbPerSecond());
+                    System.out.printf("  product %-8s batch %3d: %.4f ms, %.2f TB/s%n", t.shape(), t.batch(), t.ms(), t.tbPerSecond());
+                }
+            }
+
+            Engine engine = new Engine(backend, new SchedulerOverheadBenchmark.NumberTokenizer(c.vocabSize()),
+                    new EngineOptions(maxBatch, Math.max(2048, maxBatch), prefill, 4096, false, context));
+            // prefill: one long prompt, one new token; the time to it is the prefill
+            prefillRun(engine, c, prefill, 1); // warm-up
+            double prefillSeconds = prefillRun(engine, c, prefill, 1);
+            double flops = 2.0 * parameters(c) * prefill + attentionFlops(c, prefill);
+            r.put("prefill_tokens", prefill);
+            r.put("prefill_tok_s", prefill / prefillSeconds);
+            r.put("prefill_tflops", flops / prefillSeconds / 1e12);
+            System.out.printf("  prefill %d tokens: %.3f s, %.0f tok/s, %.0f TFLOP/s%n", prefill, prefillSeconds, prefill / prefillSeconds,
+                    flops / prefillSeconds / 1e12);
+
+            ObjectNode decode = r.putObject("decode_tok_s");
+            for (int b : batches) {
+                double[] res = decodeRun(engine, c, b, prompt, newTokens);
+                decode.put(String.valueOf(b), res[0]);
+                System.out.printf("  %3d in flight: %.1f tok/s generated over wall time (decode only %.1f tok/s)%n", b, res[0], res[1]);
+                if (b == 1) r.put("single_stream_decode_tok_s", res[1]);
+            }
+
+            ObjectNode breakdown = r.putObject("breakdown");
+            for (int b : new int[]{1, Math.min(256, maxBatch)}) {
+                StepInput step = decodeStep(backend, b, prompt + newTokens / 2);
+                long t0 = System.nanoTime();
+                backend.execute(step);
+                double stepMs = (System.nanoTime() - t0) / 1e6;
+                Map<String, double[]> k = GpuKernelTimings.breakdown(backend, step);
+                ObjectNode node = breakdown.putObject(String.valueOf(b));
+                node.put("step_ms_graph", stepMs);
+                double total = 0;
+                ObjectNode per = node.putObject("kernels_ms");
+                for (Map.Entry<String, double[]> e : k.entrySet()) {
+                    per.put(e.getKey(), e.getValue()[0]);
+                    total += e.getValue()[0];
+                }
+                node.put("kernels_total_ms", total);
+                System.out.printf("  breakdown at batch %d: step %.2f ms (graph), kernels %.2f ms: %s%n", b, stepMs, total, per);
+            }
+            engine.close();
+        }
+        if (peers != null && Files.exists(Path.of(peers))) {
+            JsonNode p = json.readTree(Path.of(peers).toFile());
+            r.set("peers", p);
+        }
+        json.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), r);
+        System.out.println("wrote " + out);
+    }
+
+    /** Seconds from submitting {@code n} prompts of {@code length} tokens to their first (only) token. */
+    private static double prefillRun(Engine engine, LlamaConfig c, int length, int n) throws InterruptedException {
+        Random rnd = new Random(length);
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < n; i++) requests.add(new GenerationRequest("p" + i, tokens(rnd, length, c.vocabSize()), params(1)));
+        long t0 = System.nanoTime();
+        engine.generate(requests);
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** {generated tokens per second of wall time including prefill, decode-only tokens per second}. */
+    private static double[] decodeRun(Engine engine, LlamaConfig c, int batch, int prompt, int newTokens) throws InterruptedException {
+        Random rnd = new Random(batch);
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < batch; i++) requests.add(new GenerationRequest("d" + i, tokens(rnd, prompt, c.vocabSize()), params(newTokens)));
+        // time to the first tokens (prefill) from a run with one new token, then the full run
+        long t0 = System.nanoTime();
+        List<GenerationResult> results = engine.generate(requests);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long generated = results.stream().mapToLong(x -> x.tokenIds().length).sum();
+        double prefillSeconds = prefillRun(engine, c, prompt, batch);
+        double decodeSeconds = Math.max(1e-9, seconds - prefillSeconds);
+        return new double[]{generated / seconds, batch * (newTokens - 1) / decodeSeconds};
+    }
+
+    private static SamplingParams params(int newTokens) {
+        return new SamplingParams(0, 0, 1, 0, 1, 0, 0, newTokens, 0, List.of(), new int[0], true, null, -1);
+    }
+
+    /** A decode step of {@code batch} sequences at position {@code position}, each with its own blocks. */
+    private static StepInput decodeStep(CudaBackend backend, int batch, int position) {
+        int bs = backend.kvBlockSize();
+        int blocks = position / bs + 1;
+        List<StepInput.SequenceChunk> chunks = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+            int[] table = new int[blocks];
+            for (int j = 0; j < blocks; j++) table[j] = (i * blocks + j) % backend.kvBlockCount();
+            chunks.add(new StepInput.SequenceChunk(i, new int[]{5 + i}, position, table, StepInput.Logits.LAST));
+        }
+        return new StepInput(chunks);
+    }
+
+    static long parameters(LlamaConfig c) {
+        long perLayer = (long) c.hiddenSize() * (c.qDim() + 2L * c.kvDim()) + (long) c.qDim() * c.hiddenSize()
+                + 3L * c.hiddenSize() * c.intermediateSize();
+        return perLayer * c.numLayers() + (long) c.hiddenSize() * c.vocabSize();
+    }
+
+    /** Attention's matrix products over a causal prompt: QKᵀ and PV, half the square. */
+    static double attentionFlops(LlamaConfig c, int n) {
+        return 2.0 * 2 * c.numLayers() * c.qDim() * (double) n * n / 2;
+    }
+
+    static LlamaConfig shape(String name) {
+        LlamaConfig.RopeConfig rope = LlamaConfig.RopeConfig.plain(10000);
+        return switch (name) {
+            case "7b" -> new LlamaConfig(32000, 4096, 11008, 32, 32, 32, 128, 4096, 1e-5f, rope, false, 1, new int[]{2});
+            case "13b" -> new LlamaConfig(32000, 5120, 13824, 40, 40, 40, 128, 4096, 1e-5f, rope, false, 1, new int[]{2});
+            case "70b" -> new LlamaConfig(32000, 8192, 28672, 80, 64, 8, 128, 4096, 1e-5f, rope, false, 1, new int[]{2});
+            default -> throw new IllegalArgumentException("unknown shape '" + name + "'; choose 7b, 13b or 70b");
+        };
+    }
+
+    private static int[] tokens(Random r, int n, int vocab) {
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) t[i] = 3 + r.nextInt(vocab - 3);
+        return t;
+    }
+
+    private static String arg(String[] args, String name, String def) {
+        for (int i = 0; i + 1 < args.length; i++) if (args[i].equals(name)) return args[i + 1];
+        return def;
+    }
+}
