@@ -84,7 +84,7 @@ public final class JobOptions {
               --include-token-ids         generated token ids in the output
               --partitions N | --rows-per-partition N   how the rows are spread (default from rows and slots)
               --chunks N                  commit units (default from partitions and slots)
-              --device auto|cpu|cuda|cuda:N   default auto: the task's GPU when Spark assigns one, else cpu
+              --device auto|cpu|cuda|cuda:N   default auto: the task's GPU when Spark assigns one, else GPU 0 when one is visible, else cpu
               --engine-option K=V         engine setting, e.g. threads=8, max_batch=64, kv_cache_mb=512 (repeatable)
               --window N                  requests each task keeps in flight (default: twice the engine's
                                           max_batch shared by the executor's concurrent tasks)
