@@ -320,6 +320,7 @@ public final class CudaDevice implements AutoCloseable {
     public void launch(String kernel, int gx, int gy, int gz, int block, int sharedBytes, Object... args) {
         CUfunction f = function(kernel);
         if (gx <= 0 || gy <= 0 || gz <= 0) return; // nothing to do (an empty step part)
+        lastKernel = kernel;
         Pointer[] params = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) params[i] = argument(args[i], kernel, i);
         if (sharedBytes > 48 * 1024 && raisedSharedLimit.putIfAbsent(kernel, Boolean.TRUE) == null) {
@@ -419,6 +420,7 @@ public final class CudaDevice implements AutoCloseable {
     /** Replays a captured graph on the stream. */
     public void replay(CUgraphExec exec, String what) {
         onDeviceThread();
+        lastKernel = "graph of " + what;
         check(JCudaDriver.cuGraphLaunch(exec, stream), "replaying the graph of " + what);
         if (DEBUG_SYNC) synchronize("graph " + what);
     }
@@ -440,11 +442,20 @@ public final class CudaDevice implements AutoCloseable {
         throw new IllegalArgumentException("kernel " + kernel + " argument " + i + ": unsupported type " + a.getClass());
     }
 
-    /** Waits for the stream; an asynchronous kernel error surfaces here, named with {@code after}. */
+    /**
+     * Waits for the stream; an asynchronous kernel error surfaces here, named with {@code after} and the last
+     * kernel launched (kernels run in order, so the failing one is that or an earlier one of the step).
+     */
     public void synchronize(String after) {
         onDeviceThread();
-        check(JCudaDriver.cuStreamSynchronize(stream), "GPU work (" + after + ")");
+        int r = JCudaDriver.cuStreamSynchronize(stream);
+        if (r != CUresult.CUDA_SUCCESS) {
+            check(r, "GPU work (" + after + "; last kernel launched: " + lastKernel + "; run with"
+                    + " -Dsparkllm.cuda.syncEachKernel=true to stop at the failing kernel)");
+        }
     }
+
+    private String lastKernel = "none";
 
     public CUstream stream() {
         return stream;

@@ -58,6 +58,13 @@ final class GpuModelLoader {
 
     GpuModel load() {
         checkSupported(dir);
+        long need = estimatedBytes();
+        long free = d.freeBytes();
+        if (need > free) {
+            throw new CudaException(String.format(java.util.Locale.ROOT, "not enough GPU memory on cuda:%d (%s) for %s: its weights"
+                            + " take about %s on the GPU but %s is free; use a GPU with more memory (or a smaller quantisation)",
+                    d.ordinal(), d.name(), dir.path(), CudaDevice.gib(need), CudaDevice.gib(free)));
+        }
         int hidden = c.hiddenSize();
         DeviceBuffer embedding = toHalf("model.embed_tokens.weight");
         List<GpuModel.Layer> layers = new ArrayList<>();
@@ -76,6 +83,23 @@ final class GpuModelLoader {
         String head = c.tieWordEmbeddings() ? "model.embed_tokens" : "lm_head";
         GpuLinear lmHead = dense(List.of(head + ".weight"), List.of(c.vocabSize()), hidden);
         return new GpuModel(c, embedding, List.copyOf(layers), finalNorm, lmHead, bytes);
+    }
+
+    /**
+     * Device bytes the weights will take, from the tensor headers: GPTQ weights as stored (3-bit widened to 4),
+     * dense projections and the embedding as fp16, norms as fp32.
+     */
+    private long estimatedBytes() {
+        int hidden = c.hiddenSize();
+        long dense = 2L * 2 * c.vocabSize() * hidden; // embedding and lm_head (a copy even when tied), fp16
+        long perLayer = 0;
+        long[][] shapes = {{hidden, c.qDim()}, {hidden, c.kvDim()}, {hidden, c.kvDim()}, {c.qDim(), hidden},
+                {hidden, c.intermediateSize()}, {hidden, c.intermediateSize()}, {c.intermediateSize(), hidden}};
+        for (long[] s : shapes) {
+            long weights = s[0] * s[1];
+            perLayer += quant != null ? weights / 2 + (quant.groupSize() == -1 ? 1 : s[0] / quant.groupSize()) * s[1] * 4 : weights * 2;
+        }
+        return dense + c.numLayers() * (perLayer + 8L * hidden) + 4L * hidden;
     }
 
     private GpuLinear single(String prefix, int in, int out) {
