@@ -28,8 +28,12 @@ SPARKLLM_KERNEL void fill_float(float* p, long long n, float value) {
     if (i < n) p[i] = value;
 }
 
-// GPTQ (1024 + zero, scale) pairs: zero 8 (weights centred: nibbles average 7.5), scale in [0.5, 1.5)·scale.
-SPARKLLM_KERNEL void fill_random_zero_scales(__half2* p, long long n, float scale, unsigned long long seed) {
+// GPTQ (1024 + zero, scale) pairs: zero zeroBase or zeroBase + 1 at random, so that uniform values averaging
+// zeroBase + 0.5 are centred over the columns (no bias the residual stream adds up over 80 layers); scale in
+// [0.5, 1.5)·scale.
+SPARKLLM_KERNEL void fill_random_zero_scales(__half2* p, long long n, float scale, int zeroBase, unsigned long long seed) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) p[i] = __halves2half2(__float2half(1024.f + 8.f), __float2half(scale * (0.5f + (hash32(seed, i) & 0xffff) / 65536.f)));
+    if (i >= n) return;
+    uint32_t h = hash32(seed, i);
+    p[i] = __halves2half2(__float2half(1024.f + zeroBase + (h >> 31)), __float2half(scale * (0.5f + (h & 0xffff) / 65536.f)));
 }

@@ -3,6 +3,7 @@
 //
 // Launch contracts (GpuWeights on the Java side):
 //   repack_gptq_q4       grid ceil(kSteps·nBlocksPart·32 / 256), block 256. One thread per output uint4.
+//   repack_gptq_q3       grid ceil(kSteps/4·nBlocksPart·32 / 256), block 256. One thread per lane and 4 steps.
 //   repack_gptq_scales   grid ceil(groups·nPart / 256), block 256.
 //   repack_dense_f16     grid ceil(kSteps·nBlocksPart·32 / 256), block 256.
 //   convert_to_f16 / convert_to_f32   grid ceil(n / 256), block 256.
@@ -48,6 +49,44 @@ SPARKLLM_KERNEL void repack_gptq_q4(const uint32_t* __restrict__ qweight, int K,
         }
     }
     out[((size_t)step * nBlocks + blockOffset + nb) * 32 + lane] = make_uint4(words[0], words[1], words[2], words[3]);
+}
+
+// Weights of one 3-bit GPTQ projection into the q3 layout of gemm.cu: per 4-step quad, block nb and lane, twelve
+// words in three uint4 (the lanes' vectors adjacent for each of the three): words 2·s + h hold the low two bits
+// of step s's tiles 4h..4h+3, word 8 + s the high bit of all eight tiles. In a low-plane word, pair p = 2·(tile
+// % 4) + (b0b1: 0, b2b3: 1) sits at bits 2p and 16 + 2p; in the high-plane word, pair P = 2·tile + (0 or 1) at
+// bits P and 16 + P. No value straddles a word, and one lop3 per plane yields each fp16 pair (gemm.cu's q3_pair).
+// Launch: grid ceil(kSteps/4 · nBlocksPart · 32 / 256), block 256. One thread per lane and quad.
+SPARKLLM_KERNEL void repack_gptq_q3(const uint32_t* __restrict__ qweight, int K, int nPart, int bits,
+                                    const int* __restrict__ perm, int kSteps, int nBlocksPart,
+                                    uint4* __restrict__ out, int nBlocks, int blockOffset) {
+    long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (t >= (long long)(kSteps / 4) * nBlocksPart * 32) return;
+    int lane = (int)(t & 31);
+    int nb = (int)((t >> 5) % nBlocksPart);
+    int quad = (int)((t >> 5) / nBlocksPart);
+    int gid = lane >> 2, tig = lane & 3;
+    uint32_t words[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int si = 0; si < 4; si++) {
+        int step = quad * 4 + si;
+        for (int j = 0; j < 8; j++) {
+            int n = nb * 64 + j * 8 + gid;
+            const int rows[4] = {2 * tig, 2 * tig + 1, 2 * tig + 8, 2 * tig + 9};
+            for (int e = 0; e < 4; e++) {
+                int src = perm ? perm[step * 16 + rows[e]] : step * 16 + rows[e];
+                uint32_t q = 0;
+                if (src >= 0 && src < K && n < nPart) q = gptq_unpack(qweight, n, nPart, src, bits);
+                int half = (e & 1) * 16;
+                int p = 2 * (j & 3) + (e >> 1), P = 2 * j + (e >> 1);
+                words[si * 2 + (j >> 2)] |= (q & 3u) << (2 * p + half);
+                words[8 + si] |= ((q >> 2) & 1u) << (P + half);
+            }
+        }
+    }
+    for (int u = 0; u < 3; u++) {
+        out[(((size_t)quad * nBlocks + blockOffset + nb) * 3 + u) * 32 + lane] =
+            make_uint4(words[4 * u], words[4 * u + 1], words[4 * u + 2], words[4 * u + 3]);
+    }
 }
 
 // Zero-points and scales of one projection into zs[g][nb][c][j] = (1024 + zero, scale) for column nb·64 + j·8 + c.

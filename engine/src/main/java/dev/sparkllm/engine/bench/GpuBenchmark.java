@@ -69,7 +69,6 @@ public final class GpuBenchmark {
         r.put("bits", bits);
         r.put("group_size", group);
         r.put("act_order", actOrder);
-        r.put("note", bits == 3 ? "3-bit runs in the 4-bit compute layout in this version (same bytes read)" : "");
 
         try (CudaBackend backend = CudaBackend.openRandom(c, bits, group, actOrder, Integer.parseInt(device.substring(5)),
                 maxRows, 16, 0.92, context)) {
@@ -85,7 +84,7 @@ public final class GpuBenchmark {
                         new Object[]{"gate_up", 8192, 57344}, new Object[]{"down", 28672, 8192});
                 ArrayNode rows = r.putArray("kernels");
                 for (GpuKernelTimings.ProductTiming t : GpuKernelTimings.products(backend, shapes, new int[]{1, 16, 64, 128, 256},
-                        group, actOrder, 20, 4)) {
+                        bits, group, actOrder, 20, 4)) {
                     rows.addObject().put("shape", t.shape()).put("k", t.in()).put("n", t.out()).put("batch", t.batch())
                             .put("ms", t.ms()).put("tb_s", t.tbPerSecond());
                     System.out.printf("  product %-8s batch %3d: %.4f ms, %.2f TB/s%n", t.shape(), t.batch(), t.ms(), t.tbPerSecond());

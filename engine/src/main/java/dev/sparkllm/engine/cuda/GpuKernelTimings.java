@@ -27,8 +27,8 @@ public final class GpuKernelTimings {
      *
      * @param shapes rows of {name, in, out}
      */
-    public static List<ProductTiming> products(CudaBackend backend, List<Object[]> shapes, int[] batches, int groupSize,
-                                               boolean actOrder, int reps, int copies) {
+    public static List<ProductTiming> products(CudaBackend backend, List<Object[]> shapes, int[] batches, int bits,
+                                               int groupSize, boolean actOrder, int reps, int copies) {
         CudaDevice d = backend.device();
         return d.call(() -> {
             List<ProductTiming> out = new ArrayList<>();
@@ -40,7 +40,7 @@ public final class GpuKernelTimings {
                 int in = (Integer) shape[1], n = (Integer) shape[2];
                 List<GpuLinear> layers = new ArrayList<>();
                 long[] bytes = {0};
-                for (int i = 0; i < copies; i++) layers.add(GpuModel.randomGptq(d, in, n, groupSize, actOrder, r, bytes));
+                for (int i = 0; i < copies; i++) layers.add(GpuModel.randomGptq(d, in, n, bits, groupSize, actOrder, r, bytes));
                 long weightBytes = bytes[0] / copies;
                 DeviceBuffer x = d.alloc((long) maxBatch * in * 2, "x");
                 d.launch("fill_random_half", GpuLinears.blocks((long) maxBatch * in), 1, 1, 256, 0, x, (long) maxBatch * in, 1f, 7L);

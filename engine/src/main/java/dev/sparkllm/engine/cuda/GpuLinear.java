@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * A linear layer resident on the GPU, {@code y = x · Wᵀ}, in the layout {@code gemm.cu} reads: GPTQ weights as
- * 4-bit tiles (3-bit values widened) with per-group (1024 + zero, scale) pairs, or dense weights as fp16
- * tiles. Several checkpoint projections that read the same input through the same row order (q, k and v; gate
+ * 4-bit tiles or 3-bit bit planes (no value straddles a word) with per-group (1024 + zero, scale) pairs, or
+ * dense weights as fp16 tiles. Several checkpoint projections that read the same input through the same row order (q, k and v; gate
  * and up) are one layer side by side, so one product serves them all.
  *
  * <p>Rows: input rows sorted by GPTQ group (an act-order checkpoint scrambles them), each group padded to a
@@ -24,7 +24,25 @@ public final class GpuLinear {
     /** Thread blocks a product aims for: four per SM of a 132-SM H100/H200, enough loads in flight for HBM. */
     private static final int TARGET_BLOCKS = 528;
 
-    final boolean quantized;
+    /** How the weights are stored on the GPU: the kernel family that reads them. */
+    enum Kind {
+        F16("gemm_f16_mt", 64), Q4("gemm_q4_mt", 16), Q3("gemm_q3_mt", 12);
+
+        final String kernel;
+        final int bytesPerLaneStep; // weight bytes per lane and 16-row step of a 64-column block
+
+        Kind(String kernel, int bytesPerLaneStep) {
+            this.kernel = kernel;
+            this.bytesPerLaneStep = bytesPerLaneStep;
+        }
+
+        /** Device bytes of the weights of {@code kSteps} steps and {@code nBlocks} 64-column blocks. */
+        long weightBytes(int kSteps, int nBlocks) {
+            return (long) kSteps * nBlocks * 32 * bytesPerLaneStep;
+        }
+    }
+
+    final Kind kind;
     final int inFeatures;
     final int outFeatures;
     final int kSteps;        // sorted, padded rows / 16; a multiple of 8
@@ -36,9 +54,9 @@ public final class GpuLinear {
     final DeviceBuffer perm;        // null: row k reads input column k
     final List<String> parts;       // checkpoint names, for messages
 
-    GpuLinear(boolean quantized, int inFeatures, int outFeatures, int kSteps, DeviceBuffer weights, DeviceBuffer zeroScales,
+    GpuLinear(Kind kind, int inFeatures, int outFeatures, int kSteps, DeviceBuffer weights, DeviceBuffer zeroScales,
               DeviceBuffer stepGroup, DeviceBuffer perm, List<String> parts) {
-        this.quantized = quantized;
+        this.kind = kind;
         this.inFeatures = inFeatures;
         this.outFeatures = outFeatures;
         this.kSteps = kSteps;
@@ -88,7 +106,7 @@ public final class GpuLinear {
         for (int m0 = 0; m0 < rows; m0 += MAX_ROWS) {
             int m = Math.min(MAX_ROWS, rows - m0);
             int mt = m <= 16 ? 1 : m <= 32 ? 2 : 4;
-            String kernel = (quantized ? "gemm_q4_mt" : "gemm_f16_mt") + mt;
+            String kernel = kind.kernel + mt;
             d.launch(kernel, (nBlocks + 3) / 4, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0,
                     x.at((long) m0 * ldx * 2), ldx, perm, weights, zeroScales, stepGroup, workspace,
                     m, outFeatures, inFeatures, nBlocks, kSteps, splits);

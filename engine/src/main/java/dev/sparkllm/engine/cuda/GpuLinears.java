@@ -19,8 +19,14 @@ final class GpuLinears {
     }
 
     /**
+     * 3-bit checkpoints in the 4-bit layout instead of bit planes ({@code -Dsparkllm.cuda.widen3bit=true}): a
+     * fallback that reads a third more bytes, kept to compare the two.
+     */
+    static final boolean WIDEN_3BIT = Boolean.getBoolean("sparkllm.cuda.widen3bit");
+
+    /**
      * GPTQ projections sharing one input and one row order (equal {@code g_idx}, bits and group size), side by side.
-     * Only 3- and 4-bit are implemented (3-bit values are widened to 4 bits in the compute layout).
+     * 4-bit is stored as 4-bit tiles, 3-bit as bit planes (or widened, see {@link #WIDEN_3BIT}).
      */
     static GpuLinear gptq(CudaDevice d, List<String> names, List<GptqTensors> parts) {
         GptqTensors first = parts.get(0);
@@ -33,7 +39,8 @@ final class GpuLinears {
         for (GptqTensors t : parts) outTotal += t.outFeatures();
         int nBlocks = (outTotal + 63) / 64;
         String what = names.get(0);
-        DeviceBuffer w = d.alloc((long) order.kSteps() * nBlocks * 32 * 16, what + " weights");
+        GpuLinear.Kind kind = bits == 3 && !WIDEN_3BIT ? GpuLinear.Kind.Q3 : GpuLinear.Kind.Q4;
+        DeviceBuffer w = d.alloc(kind.weightBytes(order.kSteps(), nBlocks), what + " weights");
         DeviceBuffer zs = d.alloc((long) groups * nBlocks * 64 * 4, what + " zeros and scales");
         DeviceBuffer perm = order.perm() == null ? null : d.alloc((long) order.perm().length * 4, what + " row order");
         DeviceBuffer stepGroup = d.alloc((long) order.kSteps() * 4, what + " step groups");
@@ -58,8 +65,13 @@ final class GpuLinears {
             DeviceBuffer scales = d.alloc((long) t.scales().length * 2, names.get(i) + ".scales (fp16)");
             d.launch("convert_to_f16", blocks(t.scales().length), 1, 1, 256, 0, scales32, 2, scales, (long) t.scales().length);
             int zeroOffset = t.zeroPoints() == GptqTensors.ZeroPoints.STORED_MINUS_ONE ? 1 : 0;
-            d.launch("repack_gptq_q4", blocks((long) order.kSteps() * nBlocksPart * 32), 1, 1, 256, 0, qweight, in, out, bits,
-                    perm, order.kSteps(), nBlocksPart, w, nBlocks, blockOffset);
+            if (kind == GpuLinear.Kind.Q3) {
+                d.launch("repack_gptq_q3", blocks((long) order.kSteps() / 4 * nBlocksPart * 32), 1, 1, 256, 0, qweight, in, out,
+                        bits, perm, order.kSteps(), nBlocksPart, w, nBlocks, blockOffset);
+            } else {
+                d.launch("repack_gptq_q4", blocks((long) order.kSteps() * nBlocksPart * 32), 1, 1, 256, 0, qweight, in, out,
+                        bits, perm, order.kSteps(), nBlocksPart, w, nBlocks, blockOffset);
+            }
             d.launch("repack_gptq_scales", blocks((long) groups * out), 1, 1, 256, 0, qzeros, scales, groups, out, bits,
                     zeroOffset, zs, nBlocks, blockOffset);
             d.synchronize("repacking " + names.get(i));
@@ -69,7 +81,7 @@ final class GpuLinears {
             d.free(scales);
             blockOffset += nBlocksPart;
         }
-        return new GpuLinear(true, in, outTotal, order.kSteps(), w, zs, stepGroup, perm, names);
+        return new GpuLinear(kind, in, outTotal, order.kSteps(), w, zs, stepGroup, perm, names);
     }
 
     /** Dense projections side by side, each {@code [out, in]} on the device as stored; the raw buffers are freed. */
@@ -78,7 +90,7 @@ final class GpuLinears {
         for (RawDense p : parts) outTotal += p.out();
         int nBlocks = (outTotal + 63) / 64;
         int kSteps = RowOrder.roundUp(in, 128) / 16;
-        DeviceBuffer w = d.alloc((long) kSteps * nBlocks * 32 * 64, names.get(0));
+        DeviceBuffer w = d.alloc(GpuLinear.Kind.F16.weightBytes(kSteps, nBlocks), names.get(0));
         int blockOffset = 0;
         for (int i = 0; i < parts.size(); i++) {
             RawDense p = parts.get(i);
@@ -89,7 +101,7 @@ final class GpuLinears {
             d.free(p.weight());
             blockOffset += nBlocksPart;
         }
-        return new GpuLinear(false, in, outTotal, kSteps, w, null, null, null, names);
+        return new GpuLinear(GpuLinear.Kind.F16, in, outTotal, kSteps, w, null, null, null, names);
     }
 
     static int blocks(long threads) {

@@ -36,8 +36,8 @@ record GpuModel(LlamaConfig config, DeviceBuffer embedding, List<Layer> layers, 
     }
 
     /**
-     * A model of {@code config}'s shape with random weights made on the GPU: GPTQ with {@code bits} (3 or 4; both
-     * run in the 4-bit compute layout), {@code groupSize} and, with {@code actOrder}, a random {@code g_idx}
+     * A model of {@code config}'s shape with random weights made on the GPU: GPTQ with {@code bits} (3 or 4, in
+     * their compute layouts), {@code groupSize} and, with {@code actOrder}, a random {@code g_idx}
      * (rows sorted by group through a non-trivial permutation, as a real act-order checkpoint's). Weights are
      * centred on their zero-point with magnitudes like a trained model's (std about 0.02), so 80 layers of
      * residual stream stay finite. Embedding and lm_head are fp16, norms are ones.
@@ -50,24 +50,24 @@ record GpuModel(LlamaConfig config, DeviceBuffer embedding, List<Layer> layers, 
         List<Layer> layers = new ArrayList<>();
         for (int l = 0; l < c.numLayers(); l++) {
             layers.add(new Layer(ones(d, hidden, bytes),
-                    List.of(new Placed(randomGptq(d, hidden, c.qDim() + 2 * c.kvDim(), groupSize, actOrder, r, bytes), 0)),
-                    randomGptq(d, c.qDim(), hidden, groupSize, actOrder, r, bytes),
+                    List.of(new Placed(randomGptq(d, hidden, c.qDim() + 2 * c.kvDim(), bits, groupSize, actOrder, r, bytes), 0)),
+                    randomGptq(d, c.qDim(), hidden, bits, groupSize, actOrder, r, bytes),
                     ones(d, hidden, bytes),
-                    List.of(new Placed(randomGptq(d, hidden, 2 * inter, groupSize, actOrder, r, bytes), 0)),
-                    randomGptq(d, inter, hidden, groupSize, actOrder, r, bytes)));
+                    List.of(new Placed(randomGptq(d, hidden, 2 * inter, bits, groupSize, actOrder, r, bytes), 0)),
+                    randomGptq(d, inter, hidden, bits, groupSize, actOrder, r, bytes)));
         }
         DeviceBuffer finalNorm = ones(d, hidden, bytes);
         int kSteps = RowOrder.roundUp(hidden, 128) / 16;
         int nBlocks = (c.vocabSize() + 63) / 64;
-        DeviceBuffer head = d.alloc((long) kSteps * nBlocks * 32 * 64, "lm_head");
+        DeviceBuffer head = d.alloc(GpuLinear.Kind.F16.weightBytes(kSteps, nBlocks), "lm_head");
         fill(d, "fill_random_half", head, head.bytes() / 2, 0.03f, r);
-        GpuLinear lmHead = new GpuLinear(false, hidden, c.vocabSize(), kSteps, head, null, null, null, List.of("lm_head"));
+        GpuLinear lmHead = new GpuLinear(GpuLinear.Kind.F16, hidden, c.vocabSize(), kSteps, head, null, null, null, List.of("lm_head"));
         bytes[0] += lmHead.bytes();
         d.synchronize("making random weights");
         return new GpuModel(c, embedding, List.copyOf(layers), finalNorm, lmHead, bytes[0]);
     }
 
-    static GpuLinear randomGptq(CudaDevice d, int in, int out, int groupSize, boolean actOrder, Random r, long[] bytes) {
+    static GpuLinear randomGptq(CudaDevice d, int in, int out, int bits, int groupSize, boolean actOrder, Random r, long[] bytes) {
         int groups = groupSize == -1 ? 1 : in / groupSize;
         int[] gIdx = null;
         if (actOrder) {
@@ -83,16 +83,20 @@ record GpuModel(LlamaConfig config, DeviceBuffer embedding, List<Layer> layers, 
         }
         RowOrder order = RowOrder.of(gIdx, in, groupSize, groups);
         int nBlocks = (out + 63) / 64;
-        DeviceBuffer w = d.alloc((long) order.kSteps() * nBlocks * 32 * 16, "random weights");
+        GpuLinear.Kind kind = bits == 3 && !GpuLinears.WIDEN_3BIT ? GpuLinear.Kind.Q3 : GpuLinear.Kind.Q4;
+        DeviceBuffer w = d.alloc(kind.weightBytes(order.kSteps(), nBlocks), "random weights");
         DeviceBuffer zs = d.alloc((long) groups * nBlocks * 64 * 4, "random zeros and scales");
         DeviceBuffer perm = order.perm() == null ? null : d.alloc((long) order.perm().length * 4, "row order");
         DeviceBuffer stepGroup = d.alloc((long) order.kSteps() * 4, "step groups");
         if (perm != null) d.upload(perm, order.perm(), order.perm().length);
         d.upload(stepGroup, order.stepGroup(), order.kSteps());
         d.launch("fill_random_words", GpuLinears.blocks(w.bytes() / 4), 1, 1, 256, 0, w, w.bytes() / 4, r.nextLong());
-        // std of (q - 8) over uniform nibbles is about 4.6: a scale of 0.0045 gives weights of std 0.02
-        d.launch("fill_random_zero_scales", GpuLinears.blocks(zs.bytes() / 4), 1, 1, 256, 0, zs, zs.bytes() / 4, 0.0045f, r.nextLong());
-        GpuLinear g = new GpuLinear(true, in, out, order.kSteps(), w, zs, stepGroup, perm, List.of("random"));
+        // Random words hold uniform values (0..15 at 4 bits, std 4.6; 0..7 at 3 bits, std 2.3), centred by zero-points
+        // of 7 or 8 (3 or 4); scales of 0.0045 (0.009) give weights of std about 0.02, as a trained model's
+        boolean three = kind == GpuLinear.Kind.Q3;
+        d.launch("fill_random_zero_scales", GpuLinears.blocks(zs.bytes() / 4), 1, 1, 256, 0, zs, zs.bytes() / 4,
+                three ? 0.009f : 0.0045f, three ? 3 : 7, r.nextLong());
+        GpuLinear g = new GpuLinear(kind, in, out, order.kSteps(), w, zs, stepGroup, perm, List.of("random"));
         bytes[0] += g.bytes();
         return g;
     }
