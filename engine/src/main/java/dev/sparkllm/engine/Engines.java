@@ -11,6 +11,7 @@ import dev.sparkllm.engine.cpu.CpuBackend;
 import dev.sparkllm.engine.model.LlamaConfig;
 import dev.sparkllm.engine.tokenizer.Tokenizer;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
+import dev.sparkllm.engine.tokenizer.TokenizerMode;
 
 import java.nio.file.Path;
 import java.util.Locale;
@@ -39,12 +40,14 @@ import java.util.TreeSet;
  *   <li>{@code kv_cache_mb}: memory for the KV cache; the block count follows (default: enough for
  *       max_batch full-length sequences, capped at 512 MB, which the
  *       CPU backend holds on the Java heap)</li>
+ *   <li>{@code tokenizer_mode}: how the tokenizer files are read, {@code files} (default: as written) or
+ *       {@code transformers5} (see {@link TokenizerMode})</li>
  * </ul>
  */
 public final class Engines {
 
     public static final Set<String> OPTION_NAMES = Set.of("threads", "max_batch", "max_step_tokens", "prefill_chunk",
-            "queue", "prefix_caching", "context_length", "kv_block_size", "kv_cache_mb");
+            "queue", "prefix_caching", "context_length", "kv_block_size", "kv_cache_mb", TokenizerMode.OPTION);
 
     private static final long DEFAULT_KV_CAP_BYTES = 512L << 20;
 
@@ -54,13 +57,15 @@ public final class Engines {
     /** Opens an engine; a bad directory, device or option throws with a message that names it. */
     public static GenerationEngine open(Path modelDir, String device, Map<String, String> options) {
         checkOptionNames(options);
-        if (isSimulated(device)) return openSimulated(TokenizerLoader.load(modelDir), options);
-        return open(ModelDirectory.open(modelDir), TokenizerLoader.load(modelDir), device, options);
+        TokenizerMode tokenizerMode = TokenizerMode.fromOptions(options);
+        if (isSimulated(device)) return openSimulated(TokenizerLoader.load(modelDir, tokenizerMode), options);
+        return open(ModelDirectory.open(modelDir), TokenizerLoader.load(modelDir, tokenizerMode), device, options);
     }
 
-    /** Opens an engine for a model directory and tokenizer the caller has already opened. */
+    /** Opens an engine for a model directory and tokenizer the caller has already opened (in the options' tokenizer_mode). */
     public static GenerationEngine open(ModelDirectory model, Tokenizer tokenizer, String device, Map<String, String> options) {
         checkOptionNames(options);
+        TokenizerMode.fromOptions(options); // a bad value fails here too, naming the accepted ones
         if (isSimulated(device)) return openSimulated(tokenizer, options);
         String dev = device == null ? "cpu" : device.trim().toLowerCase(Locale.ROOT);
         if (!dev.equals("cpu")) {

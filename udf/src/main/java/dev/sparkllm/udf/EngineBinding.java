@@ -16,6 +16,7 @@ import dev.sparkllm.engine.prompt.PromptOptions;
 import dev.sparkllm.engine.sampling.SamplingParams;
 import dev.sparkllm.engine.sampling.SamplingSettings;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
+import dev.sparkllm.engine.tokenizer.TokenizerMode;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -92,7 +93,8 @@ public final class EngineBinding implements GenerationBinding {
             }
         }
         Preset preset = settings.preset() == null ? null : Preset.load(settings.preset());
-        new PromptFormatter(TokenizerLoader.load(localModelDir), localModelDir, promptOptions(settings, preset));
+        new PromptFormatter(TokenizerLoader.load(localModelDir, TokenizerMode.fromOptions(settings.engineOptions())),
+                localModelDir, promptOptions(settings, preset));
         jobSampling(settings, preset).resolve(modelDefaults); // throws naming every out-of-range job-level value
         return fingerprint;
     }

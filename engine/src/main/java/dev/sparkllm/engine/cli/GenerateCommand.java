@@ -82,13 +82,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--engine-option", paramLabel = "KEY=VALUE", description = "engine option, e.g. threads=2, max_batch=64 (repeatable)")
     Map<String, String> engineOptions = new LinkedHashMap<>();
 
+    @Mixin
+    TokenizerModeFlag tokenizerMode;
+
     @Override
     public Integer call() throws Exception {
         List<PromptInput> inputs = readInputs();
         if (inputs.isEmpty()) throw new IllegalArgumentException("no prompts: give --prompt, --prompts-file or --messages-file");
 
         ModelDirectory modelDir = ModelDirectory.open(model);
-        Tokenizer tokenizer = TokenizerLoader.load(model);
+        Tokenizer tokenizer = TokenizerLoader.load(model, tokenizerMode.resolve(engineOptions));
         Preset chosen = preset == null ? null : Preset.load(preset);
         SamplingSettings fromPreset = chosen == null ? SamplingSettings.none() : chosen.sampling();
         SamplingParams params = fromPreset.overriddenBy(sampling.settings()).resolve(modelDir.generationConfig());
