@@ -9,6 +9,7 @@ import dev.sparkllm.engine.core.Engine;
 import dev.sparkllm.engine.core.EngineOptions;
 import dev.sparkllm.engine.cpu.CpuBackend;
 import dev.sparkllm.engine.model.LlamaConfig;
+import dev.sparkllm.engine.prompt.RenderLimits;
 import dev.sparkllm.engine.tokenizer.Tokenizer;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
 import dev.sparkllm.engine.tokenizer.TokenizerMode;
@@ -42,12 +43,16 @@ import java.util.TreeSet;
  *       CPU backend holds on the Java heap)</li>
  *   <li>{@code tokenizer_mode}: how the tokenizer files are read, {@code files} (default: as written) or
  *       {@code transformers5} (see {@link TokenizerMode})</li>
+ *   <li>{@code template_timeout_ms}, {@code template_max_chars}: limits on rendering one prompt's template
+ *       (default 5000 ms, 4,000,000 characters); read by the callers' {@code PromptFormatter} through
+ *       {@link RenderLimits#fromOptions}, listed here so every engine option is in one place</li>
  * </ul>
  */
 public final class Engines {
 
     public static final Set<String> OPTION_NAMES = Set.of("threads", "max_batch", "max_step_tokens", "prefill_chunk",
-            "queue", "prefix_caching", "context_length", "kv_block_size", "kv_cache_mb", TokenizerMode.OPTION);
+            "queue", "prefix_caching", "context_length", "kv_block_size", "kv_cache_mb", TokenizerMode.OPTION,
+            RenderLimits.TIMEOUT_OPTION, RenderLimits.MAX_CHARS_OPTION);
 
     private static final long DEFAULT_KV_CAP_BYTES = 512L << 20;
 
@@ -65,7 +70,8 @@ public final class Engines {
     /** Opens an engine for a model directory and tokenizer the caller has already opened (in the options' tokenizer_mode). */
     public static GenerationEngine open(ModelDirectory model, Tokenizer tokenizer, String device, Map<String, String> options) {
         checkOptionNames(options);
-        TokenizerMode.fromOptions(options); // a bad value fails here too, naming the accepted ones
+        TokenizerMode.fromOptions(options); // bad values fail here too, naming the option
+        RenderLimits.fromOptions(options);
         if (isSimulated(device)) return openSimulated(tokenizer, options);
         String dev = device == null ? "cpu" : device.trim().toLowerCase(Locale.ROOT);
         if (!dev.equals("cpu")) {

@@ -14,6 +14,7 @@ import dev.sparkllm.engine.prompt.PromptException;
 import dev.sparkllm.engine.prompt.PromptFormatter;
 import dev.sparkllm.engine.prompt.PromptInput;
 import dev.sparkllm.engine.prompt.PromptOptions;
+import dev.sparkllm.engine.prompt.RenderLimits;
 import dev.sparkllm.engine.sampling.SamplingParams;
 import dev.sparkllm.engine.sampling.SamplingSettings;
 import dev.sparkllm.engine.tokenizer.Tokenizer;
@@ -79,7 +80,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE", description = "cpu (default)")
     String device;
 
-    @Option(names = "--engine-option", paramLabel = "KEY=VALUE", description = "engine option, e.g. threads=2, max_batch=64 (repeatable)")
+    @Option(names = "--engine-option", paramLabel = "KEY=VALUE", description = "engine option, e.g. threads=2, max_batch=64,"
+            + " template_timeout_ms=5000 and template_max_chars=4000000 (limits on rendering one prompt's template) (repeatable)")
     Map<String, String> engineOptions = new LinkedHashMap<>();
 
     @Mixin
@@ -99,7 +101,8 @@ final class GenerateCommand implements Callable<Integer> {
         PromptOptions promptOptions = chosen == null ? PromptOptions.defaults() : chosen.applyTo(PromptOptions.defaults());
         if (template != null) promptOptions = promptOptions.withTemplate(template);
         if (systemPrompt != null) promptOptions = promptOptions.withSystemPrompt(systemPrompt);
-        promptOptions = promptOptions.withTruncation(truncation(truncate)).withAllowSpecialTokensInContent(allowSpecialTokens);
+        promptOptions = promptOptions.withTruncation(truncation(truncate)).withAllowSpecialTokensInContent(allowSpecialTokens)
+                .withRenderLimits(RenderLimits.fromOptions(engineOptions));
         PromptFormatter formatter = new PromptFormatter(tokenizer, model, promptOptions);
 
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);

@@ -173,4 +173,24 @@ class CommandLineTest {
         assertEquals(2, contradicting.exitCode());
         assertTrue(contradicting.err().contains("contradicts"), contradicting.err());
     }
+
+    /** A template that loops for minutes is stopped at the engine option's limit: an error row naming it, exit 3. */
+    @Test
+    void aRunawayTemplateIsAnErrorRowNamingTheLimit(@TempDir Path dir) throws Exception {
+        Path template = dir.resolve("loops.jinja");
+        Files.writeString(template, "{% for m in messages %}{% if m.content.startswith('loop') %}{% for a in range(1000) %}"
+                + "{% for b in range(1000) %}{% for c in range(1000) %}{% endfor %}{% endfor %}{% endfor %}{% endif %}"
+                + "{{ m.content }}{% endfor %}");
+        Run r = run("generate", "--model", MODEL, "--template", template.toString(), "--prompt", "loop", "--prompt",
+                "In the beginning", "--max-new-tokens", "2", "--json", "--engine-option", "template_timeout_ms=1000",
+                "--engine-option", "threads=1");
+        assertEquals(3, r.exitCode(), r.err());
+        List<JsonNode> lines = r.jsonLines();
+        assertEquals("error", lines.get(0).get("finish_reason").asText());
+        assertTrue(lines.get(0).get("error").asText().contains("template_timeout_ms"), lines.get(0).toString());
+        assertTrue(lines.get(1).get("error").isNull(), "the other prompt still runs");
+        Run bad = run("generate", "--model", MODEL, "--prompt", "x", "--engine-option", "template_max_chars=0");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("template_max_chars"), bad.err());
+    }
 }
