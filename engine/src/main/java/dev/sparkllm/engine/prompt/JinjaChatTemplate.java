@@ -183,8 +183,13 @@ final class JinjaChatTemplate implements ChatTemplate {
         } catch (RuntimeException e) {
             if (interpreter.timedOut() || System.nanoTime() - deadline > 0) throw limits.timeExceeded(name);
             if (causedByOutputSize(e)) throw limits.sizeExceeded(name);
-            if (parsed != null) throw new IllegalArgumentException("chat template " + name + " failed: " + e.getMessage(), e);
-            errors.add(e instanceof InterpretException ie ? TemplateError.fromSyntaxError(ie) : TemplateError.fromException(e));
+            if (parsed == null) {
+                errors.add(e instanceof InterpretException ie ? TemplateError.fromSyntaxError(ie) : TemplateError.fromException(e));
+            } else if (e instanceof InterpretException) {
+                throw new IllegalArgumentException("chat template " + name + " failed: " + e.getMessage(), e);
+            } else {
+                throw e;
+            }
         } finally {
             JinjavaInterpreter.popCurrent();
         }
