@@ -2,21 +2,26 @@
 // (its Node binding) and writes the expected ids and decodes as JSON for the JUnit tests to compare against.
 //
 // usage: node oracle.mjs <corpus.json> <outDir> [<name>=<tokenizer dir> ...] [--golden=<name>:<chat_templates.json>]
-//                         [--legacy-golden=<name>:<transformers_llama_legacy.json>]
+//                         [--legacy-golden=<name>:<transformers_llama_legacy.json>] [--chat=<conversations.json>]
 //   builds <outDir>/llama2/tokenizer.json from llama-tokenizer-js's vocabulary and merges (the real Llama-2
-//   vocabulary, in the shape of Meta's tokenizer.json, with Meta's tokenizer_config.json saying "legacy": false),
-//   then writes <outDir>/expected.json covering llama2 and every named tokenizer dir (each emulated one also as
-//   <name>-raw: the same tokenizer.json without config files; <name>-legacy: its tokenizer_config.json with
-//   "legacy": true; <name>-noprefix: with "add_prefix_space": false), variants exercising other components (variants.mjs), plus llama-tokenizer-js's own test cases
-//   (recorded by running its test suite).
+//   vocabulary, in the shape of Meta's tokenizer.json, with Meta's tokenizer_config.json saying "legacy": false)
+//   and <outDir>/llama2-spm/tokenizer.model (the same vocabulary as a SentencePiece model, alone in its dir, for
+//   spm_encode), then writes <outDir>/expected.json covering llama2 and every named tokenizer dir, variants
+//   exercising other components (variants.mjs), llama-tokenizer-js's own test cases (recorded by running its test
+//   suite), and, with --chat, the ids of Meta's reference chat_completion for each conversation on llama2.
 //
-//   Where a Llama tokenizer class applies (named by tokenizer_config.json, or picked by config.json's model_type),
-//   the expectations are transformers 5's, not raw tokenizer.json's: transformers builds such a tokenizer with no
-//   normalizer and a Metaspace pre-tokenizer (split false) whose prepend_scheme is "first" (legacy false or absent),
-//   "always" (legacy true; CodeLlama ignores legacy) or "never" (add_prefix_space false). We reproduce that by
-//   rewriting tokenizer.json that way (transformersTokenizer). --golden and --legacy-golden check the emulation
-//   against ids transformers itself computed (engine/src/test/scripts/chat_template_golden.py and
-//   transformers_llama_tokenizer_probe.py) for the named dir, and fail on any difference.
+//   Each dir's expectations come in the two tokenizer modes of the engine (TokenizerMode):
+//   - <name>: mode "files", tokenizer.json exactly as `tokenizers` applies it, whatever tokenizer_config.json says;
+//   - <name>-transformers5: mode "transformers5", where a Llama tokenizer class applies (named by
+//     tokenizer_config.json, or picked by config.json's model_type): transformers 5 builds such a tokenizer with no
+//     normalizer and a Metaspace pre-tokenizer (split false) whose prepend_scheme is "first" (legacy false or
+//     absent), "always" (legacy true; CodeLlama ignores legacy) or "never" (add_prefix_space false). We reproduce
+//     that by rewriting tokenizer.json that way (transformersTokenizer). --golden and --legacy-golden check the
+//     emulation against ids transformers itself computed (engine/src/test/scripts/chat_template_golden.py and
+//     transformers_llama_tokenizer_probe.py) for the named dir, and fail on any difference.
+//   Where a Llama class applies, also <name>-raw (the same tokenizer.json without config files), and for a "legacy":
+//   false dir its copies <name>-legacy ("legacy": true) and <name>-noprefix ("add_prefix_space": false), each in
+//   both modes.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -29,7 +34,8 @@ const { Tokenizer } = require('tokenizers');
 const args = process.argv.slice(2);
 const goldenArg = args.find((a) => a.startsWith('--golden='));
 const legacyGoldenArg = args.find((a) => a.startsWith('--legacy-golden='));
-const [corpusFile, outDir, ...namedDirs] = args.filter((a) => a !== goldenArg && a !== legacyGoldenArg);
+const chatArg = args.find((a) => a.startsWith('--chat='));
+const [corpusFile, outDir, ...namedDirs] = args.filter((a) => ![goldenArg, legacyGoldenArg, chatArg].includes(a));
 if (!corpusFile || !outDir) {
   console.error('usage: node oracle.mjs <corpus.json> <outDir> [<name>=<tokenizer dir> ...]');
   process.exit(2);
@@ -73,6 +79,84 @@ function writeLlama2(dir) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
   fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2));
+}
+
+// The same vocabulary as a SentencePiece tokenizer.model (a serialised ModelProto), as Meta ships Llama-2's: BPE
+// with byte fallback, <unk>/<s>/</s> as ids 0-2, byte pieces 3-258, identity normalisation, a dummy prefix, runs
+// of spaces kept. SentencePiece's BPE merges the adjacent pair whose merged piece scores highest, so each piece's
+// score is minus the rank of the first merge in tokenizer.json that makes it: the order transformers' converter
+// took the merges from (pieces no merge makes, the single characters, score lowest). Written alone in its dir, so
+// the engine loads it as SentencePiece.
+function writeLlama2Model(dir) {
+  const varint = (n) => {
+    const out = [];
+    let v = BigInt.asUintN(64, BigInt(n));
+    do { let b = Number(v & 0x7fn); v >>= 7n; if (v) b |= 0x80; out.push(b); } while (v);
+    return out;
+  };
+  const key = (field, wire) => varint(field * 8 + wire);
+  const bytes = (field, b) => [...key(field, 2), ...varint(b.length), ...b];
+  const int = (field, n) => [...key(field, 0), ...varint(n)];
+  const float = (field, x) => { const b = Buffer.alloc(4); b.writeFloatLE(x); return [...key(field, 5), ...b]; };
+  const utf8 = (text) => [...Buffer.from(text, 'utf8')];
+  const firstRank = new Map();
+  for (const [pair, rank] of llamaTokenizer.merges.entries()) {
+    const piece = pair.replace(' ', '');
+    if (!(firstRank.get(piece) <= rank)) firstRank.set(piece, rank);
+  }
+  const NORMAL = 1, UNKNOWN = 2, CONTROL = 3, BYTE = 6;
+  const chunks = llamaTokenizer.vocabById.map((piece, id) => {
+    const type = id === 0 ? UNKNOWN : id < 3 ? CONTROL : id < 259 ? BYTE : NORMAL;
+    const score = type !== NORMAL ? 0 : -(firstRank.has(piece) ? firstRank.get(piece) : 1e6 + id);
+    return Buffer.from(bytes(1, [...bytes(1, utf8(piece)), ...float(2, score), ...int(3, type)]));
+  });
+  // trainer_spec: model_type BPE, vocab_size, byte_fallback, unk/bos/eos/pad ids
+  chunks.push(Buffer.from(bytes(2, [...int(3, 2), ...int(4, llamaTokenizer.vocabById.length), ...int(35, 1),
+    ...int(40, 0), ...int(41, 1), ...int(42, 2), ...int(43, -1)])));
+  // normalizer_spec: identity, add_dummy_prefix, no remove_extra_whitespaces, escape_whitespaces
+  chunks.push(Buffer.from(bytes(3, [...bytes(1, utf8('identity')), ...int(3, 1), ...int(4, 0), ...int(5, 1)])));
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'tokenizer.model'), Buffer.concat(chunks));
+}
+
+// Meta's reference chat_completion (llama/generation.py of the Llama-2 release): a system message is folded into
+// the first user message as B_SYS + system + E_SYS + content; each user/assistant pair is encoded on its own as
+// "[INST] {user.strip()} [/INST] {answer.strip()} " with BOS before and EOS after, the final user message as
+// "[INST] {user.strip()} [/INST]" with BOS before. Meta encodes with SentencePiece, which never reads <s> or </s>
+// in text: here `tokenizers` on llama2's tokenizer.json without its added tokens, which encodes text exactly as
+// SentencePiece does (SentencePieceParityTest checks that with spm_encode).
+const PY_WHITESPACE = '\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000';
+const pyStrip = (text) => text.replace(new RegExp(`^[${PY_WHITESPACE}]+|[${PY_WHITESPACE}]+$`, 'gu'), '');
+async function metaChatCompletion(textOnly, dialog) {
+  const [B_INST, E_INST, B_SYS, E_SYS] = ['[INST]', '[/INST]', '<<SYS>>\n', '\n<</SYS>>\n\n'];
+  if (dialog[0].role === 'system') {
+    dialog = [{ role: dialog[1].role, content: B_SYS + dialog[0].content + E_SYS + dialog[1].content }, ...dialog.slice(2)];
+  }
+  dialog.forEach((m, i) => {
+    if (m.role !== (i % 2 === 0 ? 'user' : 'assistant')) throw new Error(`message ${i} must be ${i % 2 === 0 ? 'user' : 'assistant'}`);
+  });
+  if (dialog[dialog.length - 1].role !== 'user') throw new Error('the last message must be from the user');
+  const encode = async (text) => (await textOnly.encode(text, null, { addSpecialTokens: false })).getIds();
+  const BOS = 1, EOS = 2;
+  const ids = [];
+  for (let i = 0; i + 1 < dialog.length; i += 2) {
+    ids.push(BOS, ...(await encode(`${B_INST} ${pyStrip(dialog[i].content)} ${E_INST} ${pyStrip(dialog[i + 1].content)} `)), EOS);
+  }
+  ids.push(BOS, ...(await encode(`${B_INST} ${pyStrip(dialog[dialog.length - 1].content)} ${E_INST}`)));
+  return ids;
+}
+
+async function llama2ChatCases(llamaDir, conversationsFile) {
+  const json = JSON.parse(fs.readFileSync(path.join(llamaDir, 'tokenizer.json'), 'utf8'));
+  json.added_tokens = [];
+  const file = path.join(outDir, 'llama2-text-only.json');
+  fs.writeFileSync(file, JSON.stringify(json));
+  const textOnly = Tokenizer.fromFile(file);
+  const cases = [];
+  for (const c of JSON.parse(fs.readFileSync(conversationsFile, 'utf8'))) {
+    cases.push({ name: c.name, messages: c.messages, ids: await metaChatCompletion(textOnly, c.messages) });
+  }
+  return { file: path.resolve(conversationsFile), cases };
 }
 
 // llama-tokenizer-js's own test suite, recorded: its tests call encode/decode on the object they are given;
@@ -212,8 +296,14 @@ async function checkGolden(tok, goldenFile) {
   return { file: path.resolve(goldenFile), transformers: golden.transformers, checked };
 }
 
-async function expectations(tokenizerDir, name) {
-  const { tok, emulation } = transformersTokenizer(tokenizerDir, name);
+// The tokenizer of a dir in one of the engine's modes: "files" is tokenizer.json as written.
+function tokenizerIn(mode, tokenizerDir, name) {
+  if (mode === 'files') return { tok: Tokenizer.fromFile(path.join(tokenizerDir, 'tokenizer.json')), emulation: null };
+  return transformersTokenizer(tokenizerDir, name);
+}
+
+async function expectations(tokenizerDir, name, mode) {
+  const { tok, emulation } = tokenizerIn(mode, tokenizerDir, name);
   const cases = [];
   for (const text of corpus) {
     const withSpecial = await tok.encode(text, null, { addSpecialTokens: true });
@@ -239,7 +329,7 @@ async function expectations(tokenizerDir, name) {
     for (let i = 0; i < length; i++) ids.push(random(3) === 0 ? random(vocabSize) : random(300));
     streams.push({ ids, decoded: await tok.decode(ids, false), decodedSkip: await tok.decode(ids, true) });
   }
-  return { dir: path.resolve(tokenizerDir), emulation, vocabSize, cases, streams };
+  return { dir: path.resolve(tokenizerDir), mode, emulation, vocabSize, cases, streams };
 }
 
 const llamaDir = path.join(outDir, 'llama2');
@@ -249,22 +339,26 @@ const result = { tokenizers: {}, llamaTokenizerJs: recordLlamaTokenizerJsCases()
 // strings must stay text (content segments): BOS plus the text encoded as plain characters.
 result.literalSpecials = corpus.filter((text) => /<\/?s>|<unk>/.test(text))
   .map((text) => ({ text, ids: llamaTokenizer.encode(text, true, true, false) }));
-// Expectations for a dir; where they are the legacy:false emulation, also for <name>-raw: the same
-// tokenizer.json in <outDir>/<name>-raw without tokenizer_config.json, i.e. raw tokenizers semantics.
+// Expectations for a dir in both modes; where a Llama class applies, also for <name>-raw (the same tokenizer.json
+// in <outDir>/<name>-raw without tokenizer_config.json) and, for a legacy:false dir, its -legacy and -noprefix copies.
 async function withRaw(name, dir) {
-  result.tokenizers[name] = await expectations(dir, name);
-  if (!result.tokenizers[name].emulation) return;
+  result.tokenizers[name] = await expectations(dir, name, 'files');
+  const scheme = llamaPrependScheme(dir);
+  if (!scheme) return;
+  result.tokenizers[name + '-transformers5'] = await expectations(dir, name, 'transformers5');
   const rawDir = path.join(outDir, name + '-raw');
   fs.mkdirSync(rawDir, { recursive: true });
   fs.copyFileSync(path.join(dir, 'tokenizer.json'), path.join(rawDir, 'tokenizer.json'));
-  result.tokenizers[name + '-raw'] = await expectations(rawDir, name + '-raw');
-  if (llamaPrependScheme(dir) === 'first') {
-    const legacyDir = copyWithConfig(dir, name + '-legacy', (c) => { c.legacy = true; });
-    result.tokenizers[name + '-legacy'] = await expectations(legacyDir, name + '-legacy');
-    const noPrefixDir = copyWithConfig(dir, name + '-noprefix', (c) => { c.add_prefix_space = false; });
-    result.tokenizers[name + '-noprefix'] = await expectations(noPrefixDir, name + '-noprefix');
+  result.tokenizers[name + '-raw'] = await expectations(rawDir, name + '-raw', 'files');
+  if (scheme === 'first') {
+    for (const [suffix, edit] of [['-legacy', (c) => { c.legacy = true; }], ['-noprefix', (c) => { c.add_prefix_space = false; }]]) {
+      const copy = copyWithConfig(dir, name + suffix, edit);
+      result.tokenizers[name + suffix] = await expectations(copy, name + suffix, 'files');
+      result.tokenizers[name + suffix + '-transformers5'] = await expectations(copy, name + suffix, 'transformers5');
+    }
   }
 }
+writeLlama2Model(path.join(outDir, 'llama2-spm'));
 await withRaw('llama2', llamaDir);
 const named = {};
 for (const arg of namedDirs) {
@@ -300,8 +394,9 @@ if (named.kjv) {
     const dir = path.join(outDir, 'variants', name);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
-    result.tokenizers[name] = await expectations(dir, name);
+    result.tokenizers[name] = await expectations(dir, name, 'files');
   }
 }
+if (chatArg) result.llama2Chat = await llama2ChatCases(llamaDir, chatArg.slice('--chat='.length));
 fs.writeFileSync(path.join(outDir, 'expected.json'), JSON.stringify(result));
 console.log(`wrote ${path.join(outDir, 'expected.json')}`);

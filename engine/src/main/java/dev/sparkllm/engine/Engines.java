@@ -11,8 +11,10 @@ import dev.sparkllm.engine.cpu.CpuBackend;
 import dev.sparkllm.engine.cuda.CudaBackend;
 import dev.sparkllm.engine.cuda.CudaDevice;
 import dev.sparkllm.engine.model.LlamaConfig;
+import dev.sparkllm.engine.prompt.RenderLimits;
 import dev.sparkllm.engine.tokenizer.Tokenizer;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
+import dev.sparkllm.engine.tokenizer.TokenizerMode;
 
 import java.nio.file.Path;
 import java.util.Locale;
@@ -45,12 +47,18 @@ import java.util.TreeSet;
  *       GPU: what gpu_memory_utilization leaves after weights and activations)</li>
  *   <li>{@code gpu_memory_utilization}: share of the GPU's memory the engine may take in all, weights,
  *       activations and KV cache (default 0.9, as vLLM's option of that name)</li>
+ *   <li>{@code tokenizer_mode}: how the tokenizer files are read, {@code files} (default: as written) or
+ *       {@code transformers5} (see {@link TokenizerMode})</li>
+ *   <li>{@code template_timeout_ms}, {@code template_max_chars}: limits on rendering one prompt's template
+ *       (default 5000 ms, 4,000,000 characters); read by the callers' {@code PromptFormatter} through
+ *       {@link RenderLimits#fromOptions}, listed here so every engine option is in one place</li>
  * </ul>
  */
 public final class Engines {
 
     public static final Set<String> OPTION_NAMES = Set.of("threads", "max_batch", "max_step_tokens", "prefill_chunk",
-            "queue", "prefix_caching", "context_length", "kv_block_size", "kv_cache_mb", "gpu_memory_utilization");
+            "queue", "prefix_caching", "context_length", "kv_block_size", "kv_cache_mb", "gpu_memory_utilization",
+            TokenizerMode.OPTION, RenderLimits.TIMEOUT_OPTION, RenderLimits.MAX_CHARS_OPTION);
 
     private static final long DEFAULT_KV_CAP_BYTES = 512L << 20;
 
@@ -60,13 +68,16 @@ public final class Engines {
     /** Opens an engine; a bad directory, device or option throws with a message that names it. */
     public static GenerationEngine open(Path modelDir, String device, Map<String, String> options) {
         checkOptionNames(options);
-        if (isSimulated(device)) return openSimulated(TokenizerLoader.load(modelDir), options);
-        return open(ModelDirectory.open(modelDir), TokenizerLoader.load(modelDir), device, options);
+        TokenizerMode tokenizerMode = TokenizerMode.fromOptions(options);
+        if (isSimulated(device)) return openSimulated(TokenizerLoader.load(modelDir, tokenizerMode), options);
+        return open(ModelDirectory.open(modelDir), TokenizerLoader.load(modelDir, tokenizerMode), device, options);
     }
 
-    /** Opens an engine for a model directory and tokenizer the caller has already opened. */
+    /** Opens an engine for a model directory and tokenizer the caller has already opened (in the options' tokenizer_mode). */
     public static GenerationEngine open(ModelDirectory model, Tokenizer tokenizer, String device, Map<String, String> options) {
         checkOptionNames(options);
+        TokenizerMode.fromOptions(options); // bad values fail here too, naming the option
+        RenderLimits.fromOptions(options);
         if (isSimulated(device)) return openSimulated(tokenizer, options);
         EngineOptions engineOptions = engineOptions(options);
         LlamaConfig config = model.config();

@@ -1,5 +1,7 @@
 package dev.sparkllm.job;
 
+import dev.sparkllm.engine.tokenizer.TokenizerMode;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,6 +54,7 @@ public final class JobOptions {
     Integer chunks;
     String device = "auto";
     Map<String, String> engineOptions = new TreeMap<>();
+    String tokenizerMode;
     Integer window;
     boolean retryErrors;
     boolean force;
@@ -86,6 +89,10 @@ public final class JobOptions {
               --chunks N                  commit units (default from partitions and slots)
               --device auto|cpu|cuda|cuda:N   default auto: the task's GPU when Spark assigns one, else GPU 0 when one is visible, else cpu
               --engine-option K=V         engine setting, e.g. threads=8, max_batch=64, kv_cache_mb=512 (repeatable)
+              --tokenizer-mode M          files (default): the model's tokenizer files as written (tokenizer.json as
+                                          Hugging Face tokenizers applies it, tokenizer.model as SentencePiece);
+                                          transformers5: transformers 5's reading of a Llama tokenizer_config.json
+                                          (same as --engine-option tokenizer_mode=M)
               --window N                  requests each task keeps in flight (default: twice the engine's
                                           max_batch shared by the executor's concurrent tasks)
               --retry-errors              regenerate rows that failed in an earlier run
@@ -153,6 +160,7 @@ public final class JobOptions {
             case "rows-per-partition" -> rowsPerPartition = positive(v, flag, 1);
             case "chunks" -> chunks = positive(v, flag, 1);
             case "device" -> device = v;
+            case "tokenizer-mode" -> tokenizerMode = TokenizerMode.parse(v).wireName();
             case "window" -> window = positive(v, flag, 1);
             case "master" -> master = v;
             case "progress-seconds" -> progressSeconds = positive(v, flag, 1);
@@ -178,6 +186,15 @@ public final class JobOptions {
             throw new IllegalArgumentException("give --partitions or --rows-per-partition, not both");
         }
         if (messagesColumn == null && promptColumn == null) promptColumn = "prompt";
+        if (tokenizerMode != null) {
+            // The engine reads the mode from its options, as it does on a cluster from spark.sparkllm.engine.*.
+            String given = engineOptions.get(TokenizerMode.OPTION);
+            if (given != null && !TokenizerMode.parse(given).wireName().equals(tokenizerMode)) {
+                throw new IllegalArgumentException("--tokenizer-mode " + tokenizerMode + " contradicts --engine-option "
+                        + TokenizerMode.OPTION + "=" + given + "; give one of them");
+            }
+            engineOptions.put(TokenizerMode.OPTION, tokenizerMode);
+        }
     }
 
     private static String value(String[] args, int i, String flag) {

@@ -13,9 +13,11 @@ import dev.sparkllm.engine.prompt.Preset;
 import dev.sparkllm.engine.prompt.PromptFormatter;
 import dev.sparkllm.engine.prompt.PromptInput;
 import dev.sparkllm.engine.prompt.PromptOptions;
+import dev.sparkllm.engine.prompt.RenderLimits;
 import dev.sparkllm.engine.sampling.SamplingParams;
 import dev.sparkllm.engine.sampling.SamplingSettings;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
+import dev.sparkllm.engine.tokenizer.TokenizerMode;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -92,19 +94,21 @@ public final class EngineBinding implements GenerationBinding {
             }
         }
         Preset preset = settings.preset() == null ? null : Preset.load(settings.preset());
-        new PromptFormatter(TokenizerLoader.load(localModelDir), localModelDir, promptOptions(settings, preset));
+        new PromptFormatter(TokenizerLoader.load(localModelDir, TokenizerMode.fromOptions(settings.engineOptions())),
+                localModelDir, promptOptions(settings, preset));
         jobSampling(settings, preset).resolve(modelDefaults); // throws naming every out-of-range job-level value
         return fingerprint;
     }
 
-    /** Explicit template and system prompt win over the preset's. */
+    /** Explicit template and system prompt win over the preset's; the template's limits are engine options. */
     static PromptOptions promptOptions(GenerationSettings s, Preset preset) {
         PromptOptions base = preset == null ? PromptOptions.defaults() : preset.applyTo(PromptOptions.defaults());
         if (s.template() != null) base = base.withTemplate(s.template());
         if (s.systemPrompt() != null) base = base.withSystemPrompt(s.systemPrompt());
         return base.withTruncation(s.failTooLongPrompts() ? PromptOptions.Truncation.FAIL
                         : PromptOptions.Truncation.DROP_START_OF_CONTENT)
-                .withAllowSpecialTokensInContent(s.allowSpecialTokensInContent());
+                .withAllowSpecialTokensInContent(s.allowSpecialTokensInContent())
+                .withRenderLimits(RenderLimits.fromOptions(s.engineOptions()));
     }
 
     /** The preset's sampling overridden by the job's own options (logprobs included). */

@@ -1,5 +1,7 @@
 package dev.sparkllm.udf;
 
+import dev.sparkllm.engine.tokenizer.TokenizerMode;
+
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -94,7 +96,7 @@ public final class GenerationSettings implements Serializable {
     /**
      * What decides the generated text besides the model and the rows: compared when a run resumes, so a
      * resumed output never mixes two settings. Device, window and engine tuning options are left out: they
-     * change speed, not results.
+     * change speed, not results; the tokenizer mode, an engine option too, changes the prompt ids and is in.
      */
     public Map<String, Object> resultDefiningParameters() {
         Map<String, Object> p = new LinkedHashMap<>();
@@ -107,6 +109,7 @@ public final class GenerationSettings implements Serializable {
         p.put("seed", jobSeed);
         p.put("logprobs", logprobs);
         p.put("include_token_ids", includeTokenIds);
+        p.put("tokenizer_mode", TokenizerMode.fromOptions(engineOptions).wireName()); // the prompt ids depend on it
         return p;
     }
 

@@ -14,6 +14,7 @@ import dev.sparkllm.engine.prompt.PromptException;
 import dev.sparkllm.engine.prompt.PromptFormatter;
 import dev.sparkllm.engine.prompt.PromptInput;
 import dev.sparkllm.engine.prompt.PromptOptions;
+import dev.sparkllm.engine.prompt.RenderLimits;
 import dev.sparkllm.engine.sampling.SamplingParams;
 import dev.sparkllm.engine.sampling.SamplingSettings;
 import dev.sparkllm.engine.tokenizer.Tokenizer;
@@ -80,8 +81,12 @@ final class GenerateCommand implements Callable<Integer> {
             description = "cpu (default), cuda (GPU 0), cuda:N, or auto (the GPU when there is one, else the CPU)")
     String device;
 
-    @Option(names = "--engine-option", paramLabel = "KEY=VALUE", description = "engine option, e.g. threads=2, max_batch=64 (repeatable)")
+    @Option(names = "--engine-option", paramLabel = "KEY=VALUE", description = "engine option, e.g. threads=2, max_batch=64,"
+            + " template_timeout_ms=5000 and template_max_chars=4000000 (limits on rendering one prompt's template) (repeatable)")
     Map<String, String> engineOptions = new LinkedHashMap<>();
+
+    @Mixin
+    TokenizerModeFlag tokenizerMode;
 
     @Override
     public Integer call() throws Exception {
@@ -89,7 +94,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (inputs.isEmpty()) throw new IllegalArgumentException("no prompts: give --prompt, --prompts-file or --messages-file");
 
         ModelDirectory modelDir = ModelDirectory.open(model);
-        Tokenizer tokenizer = TokenizerLoader.load(model);
+        Tokenizer tokenizer = TokenizerLoader.load(model, tokenizerMode.resolve(engineOptions));
         Preset chosen = preset == null ? null : Preset.load(preset);
         SamplingSettings fromPreset = chosen == null ? SamplingSettings.none() : chosen.sampling();
         SamplingParams params = fromPreset.overriddenBy(sampling.settings()).resolve(modelDir.generationConfig());
@@ -97,7 +102,8 @@ final class GenerateCommand implements Callable<Integer> {
         PromptOptions promptOptions = chosen == null ? PromptOptions.defaults() : chosen.applyTo(PromptOptions.defaults());
         if (template != null) promptOptions = promptOptions.withTemplate(template);
         if (systemPrompt != null) promptOptions = promptOptions.withSystemPrompt(systemPrompt);
-        promptOptions = promptOptions.withTruncation(truncation(truncate)).withAllowSpecialTokensInContent(allowSpecialTokens);
+        promptOptions = promptOptions.withTruncation(truncation(truncate)).withAllowSpecialTokensInContent(allowSpecialTokens)
+                .withRenderLimits(RenderLimits.fromOptions(engineOptions));
         PromptFormatter formatter = new PromptFormatter(tokenizer, model, promptOptions);
 
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);

@@ -7,6 +7,7 @@ import dev.sparkllm.engine.eval.Perplexity;
 import dev.sparkllm.engine.tokenizer.Tokenizer;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.charset.StandardCharsets;
@@ -42,13 +43,16 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print a JSON object")
     boolean json;
 
+    @Mixin
+    TokenizerModeFlag tokenizerMode;
+
     @Override
     public Integer call() throws Exception {
         if (window < 1) throw new IllegalArgumentException("--window must be at least 1, got " + window);
         List<String> documents = Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
         if (documents.isEmpty()) throw new IllegalArgumentException(file + " has no non-blank lines");
         ModelDirectory dir = ModelDirectory.open(model);
-        Tokenizer tokenizer = TokenizerLoader.load(model);
+        Tokenizer tokenizer = TokenizerLoader.load(model, tokenizerMode.mode());
         int[] stream = Perplexity.stream(tokenizer, documents);
         Perplexity.Result r;
         Map<String, String> options = new HashMap<>();

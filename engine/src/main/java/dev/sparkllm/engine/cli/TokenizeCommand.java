@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkllm.engine.tokenizer.Tokenizer;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedReader;
@@ -36,9 +37,12 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object per text with ids and tokens")
     boolean json;
 
+    @Mixin
+    TokenizerModeFlag tokenizerMode;
+
     @Override
     public Integer call() throws Exception {
-        Tokenizer tokenizer = TokenizerLoader.load(model);
+        Tokenizer tokenizer = TokenizerLoader.load(model, tokenizerMode.mode());
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         if (!texts.isEmpty()) {
             for (String t : texts) print(out, tokenizer, t);

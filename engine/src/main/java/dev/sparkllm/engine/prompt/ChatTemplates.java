@@ -38,12 +38,19 @@ public final class ChatTemplates {
         return NAMES;
     }
 
+    /** {@link #resolve(String, Path, RenderLimits)} with the default limits. */
+    public static ChatTemplate resolve(String nameOrPath, Path modelDir) {
+        return resolve(nameOrPath, modelDir, RenderLimits.defaults());
+    }
+
     /**
      * @param nameOrPath a name from {@link #names()}, {@code model:NAME}, or a template file
      * @param modelDir   the model directory (for {@code model} and the special-token variables), may be null
+     * @param limits     time and output-size limits for Jinja templates, which can loop (the others only copy
+     *                   their content once, and PromptFormatter checks their output's size)
      * @throws IllegalArgumentException naming the template when it is unknown, missing or malformed
      */
-    public static ChatTemplate resolve(String nameOrPath, Path modelDir) {
+    public static ChatTemplate resolve(String nameOrPath, Path modelDir, RenderLimits limits) {
         String name = nameOrPath == null || nameOrPath.isBlank() ? RawTemplate.NAME : nameOrPath.strip();
         switch (name) {
             case RawTemplate.NAME:
@@ -57,7 +64,7 @@ public final class ChatTemplates {
         }
         if (name.equals(MODEL) || name.startsWith(MODEL + ":")) {
             String which = name.equals(MODEL) ? null : name.substring(MODEL.length() + 1);
-            return modelTemplate(modelDir, which);
+            return modelTemplate(modelDir, which, limits);
         }
         Path file = Path.of(name);
         if (!Files.isRegularFile(file)) {
@@ -66,19 +73,19 @@ public final class ChatTemplates {
         }
         String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (lower.endsWith(".jinja") || lower.endsWith(".j2")) {
-            return new JinjaChatTemplate(file.toString(), read(file), specialTokens(modelDir));
+            return new JinjaChatTemplate(file.toString(), read(file), specialTokens(modelDir), limits);
         }
         return PlaceholderTemplate.load(file);
     }
 
     /** The model's own chat template: {@code chat_template.jinja}, else {@code chat_template} in tokenizer_config.json. */
-    static JinjaChatTemplate modelTemplate(Path modelDir, String which) {
+    static JinjaChatTemplate modelTemplate(Path modelDir, String which, RenderLimits limits) {
         if (modelDir == null) {
             throw new IllegalArgumentException("template 'model' needs a model directory to read its chat_template from");
         }
         Path jinjaFile = modelDir.resolve("chat_template.jinja");
         if (which == null && Files.isRegularFile(jinjaFile)) {
-            return new JinjaChatTemplate(MODEL + " (" + jinjaFile + ")", read(jinjaFile), specialTokens(modelDir));
+            return new JinjaChatTemplate(MODEL + " (" + jinjaFile + ")", read(jinjaFile), specialTokens(modelDir), limits);
         }
         JsonNode config = tokenizerConfig(modelDir);
         JsonNode template = config == null ? null : config.get("chat_template");
@@ -107,7 +114,7 @@ public final class ChatTemplates {
             }
             label = MODEL + ":" + pick;
         }
-        return new JinjaChatTemplate(label, source, specialTokens(modelDir));
+        return new JinjaChatTemplate(label, source, specialTokens(modelDir), limits);
     }
 
     /** bos_token, eos_token, ... from tokenizer_config.json, as strings (they may be stored as AddedToken objects). */

@@ -7,7 +7,7 @@ import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.InterpretException;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
-import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.OutputTooBigException;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A Hugging Face style chat template (Jinja), rendered with Jinjava configured to behave as transformers'
@@ -31,6 +32,11 @@ import java.util.Objects;
  * message's content wrapped in two Unicode noncharacters (U+FDD0 ... U+FDD1) that no real text contains. The
  * wrapped render, with the sentinels removed, must equal the plain one; the sentinels then mark the content
  * spans, and everything else is the template's own markup.
+ *
+ * <p>Limits ({@link RenderLimits}): each rendering of a conversation has a deadline, checked at every loop
+ * iteration and scope (loop, macro call) the interpreter enters, and an output-size limit, which Jinjava applies to
+ * the output, to every loop's output and to every string a template builds; a template that hits one fails the row
+ * with a {@link PromptException} naming it, and one that hits it for a one-message conversation is refused.
  *
  * <p>Known differences from Jinja: {@code {{ true }}} prints {@code true} (Jinja: {@code True}), {@code {{ none }}}
  * prints nothing (Jinja: {@code None}), string repetition ({@code 'ab' * 2}) is unsupported, and {@code tojson}
@@ -48,6 +54,11 @@ final class JinjaChatTemplate implements ChatTemplate {
     private final String name;
     private final String source;
     private final Map<String, String> specialTokens;
+    private final RenderLimits limits;
+    /** Jinjava's settings with the output limited to {@code limits.maxChars()}. */
+    private final JinjavaConfig plainConfig;
+    /** The same with room for the two sentinels around each inserted content (see {@link #render}). */
+    private final JinjavaConfig markedConfig;
     /** The parsed template, one per thread: parsing once saves most of a render's cost. */
     private final ThreadLocal<Node> tree;
 
@@ -58,7 +69,21 @@ final class JinjaChatTemplate implements ChatTemplate {
      * @throws IllegalArgumentException when the template does not parse
      */
     JinjaChatTemplate(String name, String source, Map<String, String> specialTokens) {
+        this(name, source, specialTokens, RenderLimits.defaults());
+    }
+
+    /**
+     * @param limits how long one rendering may take and how large its output may grow
+     * @throws IllegalArgumentException when the template does not parse, or cannot render a one-message
+     *                                  conversation within the limits
+     */
+    JinjaChatTemplate(String name, String source, Map<String, String> specialTokens, RenderLimits limits) {
         this.name = Objects.requireNonNull(name, "name");
+        this.limits = Objects.requireNonNull(limits, "limits");
+        this.plainConfig = config(limits.maxChars());
+        // Marking wraps every insertion of content in two sentinels; a template may insert (empty) content many
+        // times, so the marked render gets more room. The plain render's limit is the one that counts.
+        this.markedConfig = config(limits.maxChars() > Long.MAX_VALUE / 4 ? Long.MAX_VALUE : 3 * limits.maxChars() + 16);
         // Jinja drops one newline at the very end of a template (keep_trailing_newline=False); Jinjava keeps it.
         this.source = withoutTrailingNewline(Objects.requireNonNull(source, "source"));
         this.specialTokens = Map.copyOf(specialTokens);
@@ -66,9 +91,19 @@ final class JinjaChatTemplate implements ChatTemplate {
             throw new IllegalArgumentException("chat template " + name + " contains U+FDD0/U+FDD1, which are reserved");
         }
         this.tree = ThreadLocal.withInitial(() -> JINJAVA.newInterpreter().parse(this.source));
-        // Jinjava reports syntax errors when rendering; try a plain conversation so a broken template fails now.
-        RenderResult probe = JINJAVA.renderForResult(this.source, context(List.of(ChatMessage.user("hello")), true, false));
-        for (TemplateError e : probe.getErrors()) {
+        // Jinjava reports syntax errors when rendering; try a plain conversation so a broken template fails now,
+        // and so does one that loops or grows without end. The probe may be the JVM's first Jinja render (class
+        // loading, no JIT yet), so it gets at least the default time.
+        RenderLimits probeLimits = new RenderLimits(Math.max(limits.timeoutMillis(), RenderLimits.DEFAULT_TIMEOUT_MILLIS),
+                limits.maxChars());
+        Rendering probe;
+        try {
+            probe = run(null, List.of(ChatMessage.user("hello")), true, false, deadline(probeLimits), probeLimits);
+        } catch (PromptException e) {
+            throw new IllegalArgumentException("chat template " + name + " cannot render a one-message conversation: "
+                    + e.getMessage(), e);
+        }
+        for (TemplateError e : probe.errors()) {
             boolean broken = e.getSeverity() == TemplateError.ErrorType.FATAL
                     || e.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR;
             if (broken && raisedMessage(e) == null) {
@@ -94,8 +129,9 @@ final class JinjaChatTemplate implements ChatTemplate {
                         + " noncharacters, not text); remove them from the data");
             }
         }
-        String plain = renderText(messages, addGenerationPrompt, false);
-        String marked = renderText(messages, addGenerationPrompt, true);
+        long deadline = deadline(limits);
+        String plain = renderText(messages, addGenerationPrompt, false, deadline);
+        String marked = renderText(messages, addGenerationPrompt, true, deadline);
         if (!withoutSentinels(marked).equals(plain)) {
             throw untraceable("its output changes when the content is marked");
         }
@@ -104,33 +140,127 @@ final class JinjaChatTemplate implements ChatTemplate {
 
     /** The template's output for a conversation, without marking content. */
     String renderText(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        return renderText(messages, addGenerationPrompt, false);
+        return renderText(messages, addGenerationPrompt, false, deadline(limits));
     }
 
-    private String renderText(List<ChatMessage> messages, boolean addGenerationPrompt, boolean mark) {
-        // As Jinjava.renderForResult does, but on the parsed tree and over the global context without copying it
-        // (templates only read it; their own variables go to the render's context).
-        Context context = new Context(JINJAVA.getGlobalContext(), context(messages, addGenerationPrompt, mark),
-                JINJAVA.getGlobalConfig().getDisabled());
-        JinjavaInterpreter interpreter = new JinjavaInterpreter(JINJAVA, context, JINJAVA.getGlobalConfig());
-        String output;
-        List<TemplateError> errors;
-        JinjavaInterpreter.pushCurrent(interpreter);
-        try {
-            output = interpreter.render(tree.get());
-            errors = interpreter.getErrorsCopy();
-        } catch (InterpretException e) {
-            throw new IllegalArgumentException("chat template " + name + " failed: " + e.getMessage(), e);
-        } finally {
-            JinjavaInterpreter.popCurrent();
-        }
-        for (TemplateError e : errors) {
+    private String renderText(List<ChatMessage> messages, boolean addGenerationPrompt, boolean mark, long deadline) {
+        Rendering r = run(tree.get(), messages, addGenerationPrompt, mark, deadline, limits);
+        for (TemplateError e : r.errors()) {
             if (e.getSeverity() != TemplateError.ErrorType.FATAL) continue;
             String raised = raisedMessage(e);
             if (raised != null) throw new PromptException("chat template " + name + " rejects the conversation: " + raised);
             throw new IllegalArgumentException("chat template " + name + " failed: " + describe(e));
         }
-        return output;
+        return r.output();
+    }
+
+    private static long deadline(RenderLimits limits) {
+        return System.nanoTime() + limits.timeoutMillis() * 1_000_000L;
+    }
+
+    /** What one render produced: its output and the errors Jinjava recorded. */
+    private record Rendering(String output, List<TemplateError> errors) {
+    }
+
+    /**
+     * Renders the parsed template, or parses and renders the source when {@code parsed} is null (then a failure
+     * is returned as an error, as Jinjava's renderForResult does), within the limits: a render that ran past the
+     * deadline or grew past the size limit throws the {@link PromptException} naming the limit ({@code limits}').
+     */
+    private Rendering run(Node parsed, List<ChatMessage> messages, boolean addGenerationPrompt, boolean mark, long deadline,
+                          RenderLimits limits) {
+        // As Jinjava.renderForResult does, but over the global context without copying it (templates only read it;
+        // their own variables go to the render's context), and with an interpreter that keeps the deadline.
+        JinjavaConfig config = mark ? markedConfig : plainConfig;
+        Context context = new Context(JINJAVA.getGlobalContext(), context(messages, addGenerationPrompt, mark),
+                config.getDisabled());
+        LimitedInterpreter interpreter = new LimitedInterpreter(JINJAVA, context, config, deadline);
+        String output = null;
+        List<TemplateError> errors = new ArrayList<>();
+        JinjavaInterpreter.pushCurrent(interpreter);
+        try {
+            output = parsed == null ? interpreter.render(source) : interpreter.render(parsed);
+        } catch (RuntimeException e) {
+            if (interpreter.timedOut() || System.nanoTime() - deadline > 0) throw limits.timeExceeded(name);
+            if (causedByOutputSize(e)) throw limits.sizeExceeded(name);
+            if (parsed == null) {
+                errors.add(e instanceof InterpretException ie ? TemplateError.fromSyntaxError(ie) : TemplateError.fromException(e));
+            } else if (e instanceof InterpretException) {
+                throw new IllegalArgumentException("chat template " + name + " failed: " + e.getMessage(), e);
+            } else {
+                throw e;
+            }
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+        // Also when the time went to a step that cannot be interrupted (a filter over a huge string, say).
+        if (interpreter.timedOut() || System.nanoTime() - deadline > 0) throw limits.timeExceeded(name);
+        errors.addAll(interpreter.getErrorsCopy());
+        for (TemplateError e : errors) {
+            if (e.getReason() == TemplateError.ErrorReason.OUTPUT_TOO_BIG || causedByOutputSize(e.getException())) {
+                throw limits.sizeExceeded(name);
+            }
+        }
+        if (output != null && output.length() > config.getMaxOutputSize()) throw limits.sizeExceeded(name);
+        return new Rendering(output, errors);
+    }
+
+    private static boolean causedByOutputSize(Throwable t) {
+        for (; t != null; t = t.getCause()) if (t instanceof OutputTooBigException) return true;
+        return false;
+    }
+
+    /**
+     * Jinjava's interpreter with a deadline, checked where a template can spend unbounded time: every loop
+     * iteration (the for tag wraps each item) and every scope entered (a loop, a macro call). Past it, each check
+     * throws, so the render unwinds however Jinjava handles the exception at each level.
+     */
+    private static final class LimitedInterpreter extends JinjavaInterpreter {
+        private final long deadline;
+        private boolean timedOut;
+
+        LimitedInterpreter(Jinjava application, Context context, JinjavaConfig config, long deadline) {
+            super(application, context, config);
+            this.deadline = deadline;
+        }
+
+        boolean timedOut() {
+            return timedOut;
+        }
+
+        private void check() {
+            if (timedOut || System.nanoTime() - deadline > 0) {
+                timedOut = true;
+                throw new RenderTimeExceeded();
+            }
+        }
+
+        @Override
+        public Object wrap(Object object) {
+            check();
+            return super.wrap(object);
+        }
+
+        @Override
+        public InterpreterScopeClosable enterScope() {
+            check();
+            return super.enterScope();
+        }
+
+        @Override
+        public InterpreterScopeClosable enterScope(Map<Context.Library, Set<String>> disabled) {
+            check();
+            return super.enterScope(disabled);
+        }
+    }
+
+    /** Thrown inside Jinjava at the deadline; reported as the time limit's {@link PromptException}. */
+    private static final class RenderTimeExceeded extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        RenderTimeExceeded() {
+            super("the template's time limit is exhausted", null, false, false);
+        }
     }
 
     private Map<String, Object> context(List<ChatMessage> messages, boolean addGenerationPrompt, boolean mark) {
@@ -225,7 +355,11 @@ final class JinjaChatTemplate implements ChatTemplate {
         return Strftime.now(format);
     }
 
-    private static Jinjava newJinjava() {
+    /**
+     * Jinjava set up like transformers' Jinja environment, with output and built strings limited to
+     * {@code maxChars} (0: unlimited).
+     */
+    private static JinjavaConfig config(long maxChars) {
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new PythonStringMethods());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
@@ -238,13 +372,18 @@ final class JinjaChatTemplate implements ChatTemplate {
                 .withAllowAdjacentTextNodes(true)
                 .withKeepNullableLoopValues(true)
                 .build();
-        JinjavaConfig config = JinjavaConfig.newBuilder()
+        return JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
                 .withElResolver(resolver)
                 .withLegacyOverrides(jinjaSemantics)
+                .withMaxOutputSize(maxChars)
+                .withMaxStringLength(maxChars)
                 .build();
-        Jinjava jinjava = new Jinjava(config);
+    }
+
+    private static Jinjava newJinjava() {
+        Jinjava jinjava = new Jinjava(config(0));
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                 JinjaChatTemplate.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",

@@ -14,7 +14,9 @@ import java.util.Objects;
  * conversation, renders it with the chosen template, and tokenizes it so that data never becomes control tokens
  * while the template's own markers do. BOS is added once: by the template when it renders one, otherwise as the
  * tokenizer's {@code add_bos_token} says. Prompts that do not fit the context are truncated from the start of
- * their content, or rejected, as {@link PromptOptions#truncation()} says.
+ * their content, or rejected, as {@link PromptOptions#truncation()} says. Rendering is held to
+ * {@link PromptOptions#renderLimits()}: a template that runs too long or renders too much fails the prompt with a
+ * {@link PromptException} naming the limit.
  *
  * <p>Immutable and thread-safe: one formatter serves all rows of a partition, or of an executor.
  */
@@ -35,7 +37,7 @@ public final class PromptFormatter {
     public PromptFormatter(Tokenizer tokenizer, Path modelDir, PromptOptions options) {
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.options = Objects.requireNonNull(options, "options");
-        this.template = ChatTemplates.resolve(options.template(), modelDir);
+        this.template = ChatTemplates.resolve(options.template(), modelDir, options.renderLimits());
         if (options.systemPrompt() != null && !template.supportsSystem()) {
             throw new IllegalArgumentException("template " + template.name() + " has no place for a system prompt;"
                     + " use llama-2-chat, system-user-assistant, model or a template file, or drop the system prompt");
@@ -97,7 +99,16 @@ public final class PromptFormatter {
 
     /** Renders without tokenizing (what {@code --show-prompt} prints before tokenization). */
     public String render(PromptInput input) {
-        return template.render(conversation(input), true).text();
+        return render(conversation(input)).text();
+    }
+
+    /** The template's output, held to the size limit whatever the template (Jinja ones also hold the time limit). */
+    private RenderedPrompt render(List<ChatMessage> messages) {
+        RenderedPrompt rendered = template.render(messages, true);
+        long chars = 0;
+        for (RenderedPrompt.Piece p : rendered.pieces()) chars += p.text().length();
+        if (chars > options.renderLimits().maxChars()) throw options.renderLimits().sizeExceeded(template.name());
+        return rendered;
     }
 
     /** The input as a checked conversation, with the configured system prompt when it has none. */
@@ -133,7 +144,7 @@ public final class PromptFormatter {
     }
 
     private Encoded encode(List<ChatMessage> messages) {
-        RenderedPrompt rendered = template.render(messages, true);
+        RenderedPrompt rendered = render(messages);
         return new Encoded(tokenize(rendered), rendered.text());
     }
 

@@ -16,7 +16,8 @@ import java.util.Set;
 
 /**
  * Reads a Hugging Face {@code tokenizer.json}, and {@code tokenizer_config.json} beside it when present, into
- * a {@link PipelineTokenizer}.
+ * a {@link PipelineTokenizer}: as written ({@link TokenizerMode#FILES}), or as transformers 5 rebuilds a Llama
+ * tokenizer ({@link TokenizerMode#TRANSFORMERS5}).
  */
 final class TokenizerJson {
 
@@ -29,7 +30,7 @@ final class TokenizerJson {
             "CodeLlamaTokenizer", "CodeLlamaTokenizerFast", "GemmaTokenizer", "GemmaTokenizerFast");
 
     /**
-     * Llama tokenizer classes, which transformers 5 rebuilds around tokenizer.json's vocabulary and merges
+     * Llama tokenizer classes, which transformers 5 (in {@link TokenizerMode#TRANSFORMERS5}) rebuilds around tokenizer.json's vocabulary and merges
      * (normaliser, pre-tokenizer and decoder replaced; see {@link #llamaSpacing}), mapped to whether their
      * {@code "legacy"} setting counts: LlamaTokenizer reads it, CodeLlamaTokenizer ignores it.
      */
@@ -43,13 +44,13 @@ final class TokenizerJson {
     private TokenizerJson() {
     }
 
-    static Tokenizer load(Path tokenizerJson) {
+    static Tokenizer load(Path tokenizerJson, TokenizerMode mode) {
         ObjectMapper json = new ObjectMapper();
         JsonNode root = read(json, tokenizerJson);
         Path configFile = tokenizerJson.resolveSibling("tokenizer_config.json");
         JsonNode config = Files.exists(configFile) ? read(json, configFile) : json.createObjectNode();
         try {
-            return new PipelineTokenizer(parts(root, config, tokenizerClass(json, config, tokenizerJson.resolveSibling("config.json"))));
+            return new PipelineTokenizer(parts(root, config, tokenizerClass(json, config, tokenizerJson.resolveSibling("config.json")), mode));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(tokenizerJson + ": " + e.getMessage(), e);
         }
@@ -65,7 +66,7 @@ final class TokenizerJson {
         return DEFAULT_CLASSES.get(JsonFields.text(read(json, modelConfig), "model_type", ""));
     }
 
-    static PipelineTokenizer.Parts parts(JsonNode root, JsonNode config, String tokenizerClass) {
+    static PipelineTokenizer.Parts parts(JsonNode root, JsonNode config, String tokenizerClass, TokenizerMode mode) {
         boolean flagDriven = tokenizerClass != null && FLAG_DRIVEN_CLASSES.contains(tokenizerClass);
         JsonNode model = root.path("model");
         String modelType = JsonFields.text(model, "type", model.has("merges") ? "BPE" : null);
@@ -92,7 +93,10 @@ final class TokenizerJson {
         Normalizer normalizer = Normalizer.fromJson(root.get("normalizer"));
         PreTokenizer preTokenizer = PreTokenizer.fromJson(root.get("pre_tokenizer"));
         Decoder decoder = Decoder.fromJson(root.get("decoder"));
-        if (tokenizerClass != null && LLAMA_CLASSES.containsKey(tokenizerClass)) {
+        // In FILES mode tokenizer.json keeps its own normaliser (Llama-2's Prepend("▁") + Replace(" ", "▁") puts ▁
+        // before every piece of text, also after a special token and before a leading space): that is
+        // SentencePiece's encoding, which Llama-2 was trained on, whatever "legacy" says.
+        if (mode == TokenizerMode.TRANSFORMERS5 && tokenizerClass != null && LLAMA_CLASSES.containsKey(tokenizerClass)) {
             Metaspace.PrependScheme scheme = llamaSpacing(config, LLAMA_CLASSES.get(tokenizerClass));
             // tokenizer.json's Prepend("▁") + Replace(" ", "▁") normaliser prefixes every piece of text, also a
             // piece that already starts with a space; transformers 5 drops it for a Metaspace pre-tokenizer (split

@@ -135,4 +135,62 @@ class CommandLineTest {
         assertTrue(lines.get(1).get("error").asText().contains("wizard"));
         assertTrue(lines.get(0).get("error").isNull());
     }
+
+    /**
+     * {@code --tokenizer-mode}: by default the bundled model's tokenizer.json is read as written (raw tokenizers'
+     * ids in golden/transformers_llama_legacy.json, although its tokenizer_config.json says legacy false), so the
+     * llama-2-chat prompt starts {@code <s> ▁ [}; {@code transformers5} gives transformers 5's ids ({@code <s> [}).
+     */
+    @Test
+    void tokenizerModeDecidesTheIdsOfTokenizeAndGenerate() throws Exception {
+        JsonNode golden = JSON.readTree(TestModels.repoDir().resolve("engine/src/test/resources/golden/transformers_llama_legacy.json").toFile());
+        String text = "<s>[INST] Who begat Enos? [/INST]";
+        Run files = run("tokenize", "--model", MODEL, "--text", text, "--json");
+        assertEquals(0, files.exitCode(), files.err());
+        assertEquals(golden.get("raw").get(text), files.jsonLines().get(0).get("ids"));
+        Run transformers5 = run("tokenize", "--model", MODEL, "--text", text, "--json", "--tokenizer-mode", "transformers5");
+        assertEquals(0, transformers5.exitCode(), transformers5.err());
+        assertEquals(golden.get("false").get(text), transformers5.jsonLines().get(0).get("ids"));
+
+        for (String mode : List.of("files", "transformers5")) {
+            Run r = run("generate", "--model", MODEL, "--template", "llama-2-chat", "--prompt", "Who begat Enos?",
+                    "--max-new-tokens", "1", "--json", "--show-prompt", "--tokenizer-mode", mode, "--engine-option", "threads=1");
+            assertEquals(0, r.exitCode(), r.err());
+            JsonNode o = r.jsonLines().get(0);
+            assertEquals(text, o.get("rendered_prompt").asText());
+            // The template's own <s> is the one BOS: the tokenizer's ids of the text, less the BOS it adds itself.
+            JsonNode expected = golden.get(mode.equals("files") ? "raw" : "false").get(text);
+            List<Integer> ids = new ArrayList<>();
+            for (int i = 1; i < expected.size(); i++) ids.add(expected.get(i).asInt());
+            assertEquals(JSON.valueToTree(ids), o.get("prompt_token_ids"), mode);
+        }
+
+        Run bad = run("tokenize", "--model", MODEL, "--text", "x", "--tokenizer-mode", "legacy");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("unknown tokenizer mode 'legacy'") && bad.err().contains("files, transformers5"), bad.err());
+        Run contradicting = run("generate", "--model", MODEL, "--prompt", "x", "--tokenizer-mode", "files",
+                "--engine-option", "tokenizer_mode=transformers5");
+        assertEquals(2, contradicting.exitCode());
+        assertTrue(contradicting.err().contains("contradicts"), contradicting.err());
+    }
+
+    /** A template that loops for minutes is stopped at the engine option's limit: an error row naming it, exit 3. */
+    @Test
+    void aRunawayTemplateIsAnErrorRowNamingTheLimit(@TempDir Path dir) throws Exception {
+        Path template = dir.resolve("loops.jinja");
+        Files.writeString(template, "{% for m in messages %}{% if m.content.startswith('loop') %}{% for a in range(1000) %}"
+                + "{% for b in range(1000) %}{% for c in range(1000) %}{% endfor %}{% endfor %}{% endfor %}{% endif %}"
+                + "{{ m.content }}{% endfor %}");
+        Run r = run("generate", "--model", MODEL, "--template", template.toString(), "--prompt", "loop", "--prompt",
+                "In the beginning", "--max-new-tokens", "2", "--json", "--engine-option", "template_timeout_ms=1000",
+                "--engine-option", "threads=1");
+        assertEquals(3, r.exitCode(), r.err());
+        List<JsonNode> lines = r.jsonLines();
+        assertEquals("error", lines.get(0).get("finish_reason").asText());
+        assertTrue(lines.get(0).get("error").asText().contains("template_timeout_ms"), lines.get(0).toString());
+        assertTrue(lines.get(1).get("error").isNull(), "the other prompt still runs");
+        Run bad = run("generate", "--model", MODEL, "--prompt", "x", "--engine-option", "template_max_chars=0");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("template_max_chars"), bad.err());
+    }
 }

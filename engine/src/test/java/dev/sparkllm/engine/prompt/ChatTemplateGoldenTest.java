@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkllm.engine.testing.TestModels;
 import dev.sparkllm.engine.tokenizer.Tokenizer;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
+import dev.sparkllm.engine.tokenizer.TokenizerMode;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Our templates and tokenization against Hugging Face's {@code apply_chat_template} on the bundled model's
  * tokenizer, from {@code golden/chat_templates.json} (written by engine/src/test/scripts/chat_template_golden.py
- * on a machine with transformers). Each Jinja file is checked as the model's own template ({@code model}); the
+ * on a machine with transformers 5, so the tokenizer is read in {@link TokenizerMode#TRANSFORMERS5}, the mode that
+ * reproduces it; the default mode's ids are Meta's, see MetaLlama2ChatParityTest). Each Jinja file is checked as the model's own template ({@code model}); the
  * Llama-2 and SYSTEM/USER/ASSISTANT files also against our named templates. Where Hugging Face's ids lack a BOS
  * that the tokenizer's {@code add_bos_token} asks for, we expect it added once (our documented rule).
  *
@@ -46,7 +48,7 @@ class ChatTemplateGoldenTest {
     @BeforeAll
     static void load() throws Exception {
         if (Files.isRegularFile(GOLDEN)) golden = JSON.readTree(GOLDEN.toFile());
-        tokenizer = TokenizerLoader.load(TestModels.bundledModel());
+        tokenizer = TokenizerLoader.load(TestModels.bundledModel(), TokenizerMode.TRANSFORMERS5);
     }
 
     @BeforeEach

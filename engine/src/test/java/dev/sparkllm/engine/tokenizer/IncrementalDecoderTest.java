@@ -6,7 +6,6 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -39,7 +38,7 @@ class IncrementalDecoderTest {
             String name = e.getKey();
             JsonNode expected = e.getValue();
             tests.add(DynamicTest.dynamicTest(name, () -> {
-                Tokenizer tokenizer = TokenizerLoader.load(Path.of(expected.path("dir").asText()));
+                Tokenizer tokenizer = NodeOracle.load(expected);
                 for (JsonNode c : expected.path("cases")) {
                     assertEquals(c.path("decodedSkip").asText(), streamDecode(tokenizer, NodeOracle.ints(c.path("ids"))),
                             name + ": corpus text " + TokenizerParityTest.abbreviate(c.path("text").asText()));

@@ -33,8 +33,8 @@ final class NodeOracle {
     }
 
     /**
-     * Directory holding the generated Llama-2 tokenizer ({@code tokenizer.json}, and {@code tokenizer_config.json}
-     * with {@code "legacy": false} as Meta ships it, so its expectations are transformers 5's).
+     * Directory holding the generated Llama-2 tokenizer: {@code tokenizer.json} and {@code tokenizer_config.json}
+     * with {@code "legacy": false}, as Meta ships them.
      */
     static Path llama2Dir() {
         expected();
@@ -45,6 +45,22 @@ final class NodeOracle {
     static Path llama2RawDir() {
         expected();
         return outDir.resolve("llama2-raw");
+    }
+
+    /** The real Llama-2 vocabulary as a SentencePiece {@code tokenizer.model}, alone in its directory. */
+    static Path llama2SpmDir() {
+        expected();
+        return outDir.resolve("llama2-spm");
+    }
+
+    /** Conversations whose ids under Meta's reference chat_completion the oracle computes ({@code llama2Chat}). */
+    static Path llama2ChatConversations() {
+        return TestModels.repoDir().resolve("engine/src/test/resources/tokenizer/llama2_chat_conversations.json");
+    }
+
+    /** The tokenizer of an oracle entry, loaded in the entry's mode ("files" or "transformers5"). */
+    static Tokenizer load(JsonNode entry) {
+        return TokenizerLoader.load(Path.of(entry.path("dir").asText()), TokenizerMode.parse(entry.path("mode").asText("files")));
     }
 
     /** The golden file of transformers' chat-template ids that the oracle checks its emulation against. */
@@ -77,6 +93,7 @@ final class NodeOracle {
                 corpusFile().toString(), outDir.toString(), "kjv=" + TestModels.bundledModel()));
         if (Files.isRegularFile(goldenFile())) cmd.add("--golden=kjv:" + goldenFile());
         if (Files.isRegularFile(legacyGoldenFile())) cmd.add("--legacy-golden=kjv:" + legacyGoldenFile());
+        cmd.add("--chat=" + llama2ChatConversations());
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -22,8 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A directory with only {@code tokenizer.model}: we train small BPE models with SentencePiece's own
  * {@code spm_train} (byte fallback, identity normalisation as Llama's) and require our ids to equal
- * {@code spm_encode --output_format=id} line by line. Skips when the Debian package {@code sentencepiece}
- * is not installed.
+ * {@code spm_encode --output_format=id} line by line; and on the real Llama-2 vocabulary (the Node oracle's
+ * {@code tokenizer.model}) both our SentencePiece encoder and Meta's tokenizer.json read in the default mode must
+ * equal {@code spm_encode}. Skips when the Debian package {@code sentencepiece} is not installed.
  */
 class SentencePieceParityTest {
 
@@ -50,6 +51,42 @@ class SentencePieceParityTest {
         assertArrayEquals(tokenizer.encode("fullwidth", false), tokenizer.encode("\uff46\uff55\uff4c\uff4c\uff57\uff49\uff44\uff54\uff48", false));
     }
 
+    /**
+     * Llama-2's vocabulary: spm_encode on its tokenizer.model is what Meta's code feeds the model. Our reading of
+     * tokenizer.model alone, and of tokenizer.json with Meta's {@code "legacy": false} tokenizer_config.json in the
+     * default mode, give the same ids on every corpus line; transformers 5's reading does not (leading spaces).
+     */
+    @Test
+    void llama2VocabularyMatchesSpmEncode() throws Exception {
+        Assumptions.assumeTrue(onPath("spm_encode"), "skipped: spm_encode not found; install the Debian package `sentencepiece`");
+        List<String> lines = corpusLines();
+        lines.addAll(List.of(" Hello", "    return x", "def f():", "    if x:", "        return 1", "[INST] Hello [/INST]",
+                "  two leading spaces", "trailing spaces   ", "tab\tseparated", "1234567890", "ÇÀ ñ 日本語 🦙"));
+        Path eval = dir.resolve("llama2-eval.txt");
+        Files.writeString(eval, String.join("\n", lines) + "\n");
+        Path model = NodeOracle.llama2SpmDir().resolve("tokenizer.model");
+        String[] expected = run(List.of("spm_encode", "--model=" + model, "--output_format=id", "--input=" + eval), null).split("\n", -1);
+        Tokenizer spm = TokenizerLoader.load(NodeOracle.llama2SpmDir());
+        Tokenizer files = TokenizerLoader.load(NodeOracle.llama2Dir());
+        Tokenizer transformers5 = TokenizerLoader.load(NodeOracle.llama2Dir(), TokenizerMode.TRANSFORMERS5);
+        int transformers5Differs = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            int[] want = expected[i].isBlank() ? new int[0] : Arrays.stream(expected[i].trim().split(" ")).mapToInt(Integer::parseInt).toArray();
+            List<Segment> text = List.of(Segment.content(lines.get(i)));
+            assertArrayEquals(want, spm.encode(text, false), "tokenizer.model, line " + i + ": " + lines.get(i));
+            assertArrayEquals(want, files.encode(text, false), "tokenizer.json (default mode), line " + i + ": " + lines.get(i));
+            if (!Arrays.equals(want, transformers5.encode(text, false))) transformers5Differs++;
+        }
+        assertTrue(transformers5Differs >= 3, "lines where transformers 5's reading differs: " + transformers5Differs);
+    }
+
+    /** Every line of every corpus text (spm_encode reads lines). */
+    private static List<String> corpusLines() throws IOException {
+        List<String> lines = new ArrayList<>();
+        for (String s : NodeOracle.corpus()) for (String line : s.split("\r?\n", -1)) if (!line.contains("\r")) lines.add(line);
+        return lines;
+    }
+
     private Tokenizer compareWithSpm(String name, boolean lossless, String... extraFlags) throws Exception {
         Assumptions.assumeTrue(onPath("spm_train") && onPath("spm_encode"),
                 "skipped: spm_train/spm_encode not found; install the Debian package `sentencepiece`");
@@ -69,8 +106,7 @@ class SentencePieceParityTest {
         run(cmd, null);
 
         // spm_encode reads lines, so the evaluation corpus is every line of every corpus text.
-        List<String> lines = new ArrayList<>();
-        for (String s : corpus) for (String line : s.split("\r?\n", -1)) if (!line.contains("\r")) lines.add(line);
+        List<String> lines = corpusLines();
         lines.add("Another text with digits 0123456789 and the README's words: quantisation, perplexity.");
         Path eval = dir.resolve(name + "-eval.txt");
         Files.writeString(eval, String.join("\n", lines) + "\n");

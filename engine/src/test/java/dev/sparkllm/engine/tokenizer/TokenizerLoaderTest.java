@@ -24,8 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Loading a model directory: the bundled and shared kjv-tiny models, the BOS/EOS flags of
  * {@code tokenizer_config.json} (which, for Llama tokenizers, replace the post-processor of tokenizer.json as
- * transformers' LlamaTokenizerFast does), transformers 5's spacing rules for Llama classes ({@code legacy},
- * {@code add_prefix_space}), and the error for a directory without tokenizer files.
+ * transformers' LlamaTokenizerFast does), tokenizer.json as written in the default mode whatever {@code legacy}
+ * says, transformers 5's spacing rules for Llama classes ({@code legacy}, {@code add_prefix_space}) in
+ * {@link TokenizerMode#TRANSFORMERS5}, and the error for a directory without tokenizer files.
  */
 class TokenizerLoaderTest {
 
@@ -92,7 +93,47 @@ class TokenizerLoaderTest {
     }
 
     /**
-     * Exactly transformers 5.17's ids and decodes (golden/transformers_llama_legacy.json, recorded on the GPU
+     * The default mode reads tokenizer.json as written whatever tokenizer_config.json says of {@code legacy} or
+     * {@code add_prefix_space}, or which Llama class it names: raw tokenizers' ids from
+     * golden/transformers_llama_legacy.json for every configuration recorded there (before the modes, the
+     * transformers 5 reading was the only one and these differed).
+     */
+    @Test
+    void defaultModeIgnoresLegacyAndMatchesRawTokenizers(@TempDir Path dir) throws Exception {
+        JsonNode golden = new ObjectMapper().readTree(NodeOracle.legacyGoldenFile().toFile());
+        int checked = 0;
+        int differFromTransformers5 = 0;
+        for (Map.Entry<String, java.util.function.Consumer<ObjectNode>> e : configEdits().entrySet()) {
+            Path model = copyWithConfig(dir.resolve("mode-" + e.getKey()), e.getValue());
+            Files.copy(TestModels.bundledModel().resolve("config.json"), model.resolve("config.json"));
+            Tokenizer tokenizer = TokenizerLoader.load(model);
+            for (Iterator<Map.Entry<String, JsonNode>> it = golden.path("raw").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> c = it.next();
+                int[] raw = NodeOracle.ints(c.getValue());
+                assertArrayEquals(raw, tokenizer.encode(c.getKey(), true), e.getKey() + ": raw tokenizers ids of " + c.getKey());
+                if (golden.has(e.getKey()) && !Arrays.equals(raw, NodeOracle.ints(golden.path(e.getKey()).path(c.getKey())))) {
+                    differFromTransformers5++;
+                }
+                checked++;
+            }
+        }
+        assertTrue(checked >= 5 * 7, "cases checked: " + checked);
+        assertTrue(differFromTransformers5 >= 3, "the golden texts should show where transformers 5 differs: " + differFromTransformers5);
+    }
+
+    /** tokenizer_config.json edits named as in golden/transformers_llama_legacy.json's modes. */
+    private static Map<String, java.util.function.Consumer<ObjectNode>> configEdits() {
+        Map<String, java.util.function.Consumer<ObjectNode>> edits = new LinkedHashMap<>();
+        edits.put("false", cfg -> cfg.put("legacy", false));
+        edits.put("true", cfg -> cfg.put("legacy", true));
+        edits.put("absent", cfg -> cfg.remove("legacy"));
+        edits.put("codellama_true", cfg -> cfg.put("legacy", true).put("tokenizer_class", "CodeLlamaTokenizer"));
+        edits.put("noprefix", cfg -> cfg.put("add_prefix_space", false));
+        return edits;
+    }
+
+    /**
+     * In {@link TokenizerMode#TRANSFORMERS5}: exactly transformers 5.17's ids and decodes (golden/transformers_llama_legacy.json, recorded on the GPU
      * machine by engine/src/test/scripts/transformers_llama_tokenizer_probe.py) for the bundled model with
      * tokenizer_config.json's {@code legacy} false, true and removed (and, where the file has them, a CodeLlama
      * class with legacy true and {@code add_prefix_space} false); and raw tokenizers' ids for its bare tokenizer.json
@@ -101,21 +142,16 @@ class TokenizerLoaderTest {
      * of one leading space.
      */
     @Test
-    void followsTransformersForEveryLegacySetting(@TempDir Path dir) throws Exception {
+    void transformers5ModeFollowsTransformersForEveryLegacySetting(@TempDir Path dir) throws Exception {
         JsonNode golden = new ObjectMapper().readTree(NodeOracle.legacyGoldenFile().toFile());
-        Map<String, java.util.function.Consumer<ObjectNode>> edits = new LinkedHashMap<>();
-        edits.put("false", cfg -> cfg.put("legacy", false));
-        edits.put("true", cfg -> cfg.put("legacy", true));
-        edits.put("absent", cfg -> cfg.remove("legacy"));
-        edits.put("codellama_true", cfg -> cfg.put("legacy", true).put("tokenizer_class", "CodeLlamaTokenizer"));
-        edits.put("noprefix", cfg -> cfg.put("add_prefix_space", false));
+        Map<String, java.util.function.Consumer<ObjectNode>> edits = configEdits();
         int checked = 0;
         for (Map.Entry<String, java.util.function.Consumer<ObjectNode>> e : edits.entrySet()) {
             String mode = e.getKey();
             if (!golden.has(mode) && !List.of("false", "true", "absent").contains(mode)) continue;  // older probe output
             Path model = copyWithConfig(dir.resolve("mode-" + mode), e.getValue());
             Files.copy(TestModels.bundledModel().resolve("config.json"), model.resolve("config.json"));
-            Tokenizer tokenizer = TokenizerLoader.load(model);
+            Tokenizer tokenizer = TokenizerLoader.load(model, TokenizerMode.TRANSFORMERS5);
             assertTrue(golden.path(mode).size() > 0, "mode " + mode + " missing from " + NodeOracle.legacyGoldenFile());
             for (Iterator<Map.Entry<String, JsonNode>> it = golden.path(mode).fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> c = it.next();
@@ -143,33 +179,37 @@ class TokenizerLoaderTest {
     }
 
     /**
-     * Over the whole corpus: Llama classes (named, or picked by model_type) follow transformers 5 (the oracle's
-     * emulation, itself checked against transformers' ids): prepend scheme "first" for legacy false or absent,
-     * "always" for legacy true, which CodeLlamaTokenizer ignores; another class, or a bare tokenizer.json, keeps
-     * raw tokenizers semantics.
+     * Over the whole corpus, in {@link TokenizerMode#TRANSFORMERS5}: Llama classes (named, or picked by model_type)
+     * follow transformers 5 (the oracle's emulation, itself checked against transformers' ids): prepend scheme
+     * "first" for legacy false or absent, "always" for legacy true, which CodeLlamaTokenizer ignores; another class,
+     * or a bare tokenizer.json, keeps raw tokenizers semantics. In the default mode every one of them is raw.
      */
     @Test
     void llamaClassesFollowTransformersOthersRawTokenizers(@TempDir Path dir) throws Exception {
         JsonNode tokenizers = NodeOracle.expected().path("tokenizers");
-        Map<String, int[]> first = idsByText(tokenizers.path("kjv"));
-        Map<String, int[]> always = idsByText(tokenizers.path("kjv-legacy"));
+        Map<String, int[]> first = idsByText(tokenizers.path("kjv-transformers5"));
+        Map<String, int[]> always = idsByText(tokenizers.path("kjv-legacy-transformers5"));
         Map<String, int[]> raw = idsByText(tokenizers.path("kjv-raw"));
-        Map<String, Tokenizer> loaded = new LinkedHashMap<>();
-        loaded.put("LlamaTokenizerFast", TokenizerLoader.load(copyWithConfig(dir.resolve("fast"),
-                cfg -> cfg.put("tokenizer_class", "LlamaTokenizerFast"))));
-        loaded.put("legacy absent", TokenizerLoader.load(copyWithConfig(dir.resolve("absent"), cfg -> cfg.remove("legacy"))));
-        loaded.put("legacy null", TokenizerLoader.load(copyWithConfig(dir.resolve("null"), cfg -> cfg.putNull("legacy"))));
-        loaded.put("legacy true", TokenizerLoader.load(copyWithConfig(dir.resolve("true"), cfg -> cfg.put("legacy", true))));
-        loaded.put("CodeLlamaTokenizer legacy true", TokenizerLoader.load(copyWithConfig(dir.resolve("codellama"),
-                cfg -> cfg.put("tokenizer_class", "CodeLlamaTokenizer").put("legacy", true))));
+        Map<String, Path> dirs = new LinkedHashMap<>();
+        dirs.put("LlamaTokenizerFast", copyWithConfig(dir.resolve("fast"), cfg -> cfg.put("tokenizer_class", "LlamaTokenizerFast")));
+        dirs.put("legacy absent", copyWithConfig(dir.resolve("absent"), cfg -> cfg.remove("legacy")));
+        dirs.put("legacy null", copyWithConfig(dir.resolve("null"), cfg -> cfg.putNull("legacy")));
+        dirs.put("legacy true", copyWithConfig(dir.resolve("true"), cfg -> cfg.put("legacy", true)));
+        dirs.put("CodeLlamaTokenizer legacy true", copyWithConfig(dir.resolve("codellama"),
+                cfg -> cfg.put("tokenizer_class", "CodeLlamaTokenizer").put("legacy", true)));
         Path byModelType = copyWithConfig(dir.resolve("model-type"), cfg -> {
             cfg.remove("tokenizer_class");
             cfg.put("legacy", true);
         });
         Files.writeString(byModelType.resolve("config.json"), "{\"model_type\": \"llama\"}");
-        loaded.put("model_type llama legacy true", TokenizerLoader.load(byModelType));
-        loaded.put("other class", TokenizerLoader.load(copyWithConfig(dir.resolve("other"),
-                cfg -> cfg.put("tokenizer_class", "PreTrainedTokenizerFast"))));
+        dirs.put("model_type llama legacy true", byModelType);
+        dirs.put("other class", copyWithConfig(dir.resolve("other"), cfg -> cfg.put("tokenizer_class", "PreTrainedTokenizerFast")));
+        Map<String, Tokenizer> loaded = new LinkedHashMap<>();
+        Map<String, Tokenizer> asFiles = new LinkedHashMap<>();
+        dirs.forEach((name, d) -> {
+            loaded.put(name, TokenizerLoader.load(d, TokenizerMode.TRANSFORMERS5));
+            asFiles.put(name, TokenizerLoader.load(d));
+        });
         Map<String, Map<String, int[]>> expected = Map.of("LlamaTokenizerFast", first, "legacy absent", first,
                 "legacy null", first, "legacy true", always, "CodeLlamaTokenizer legacy true", first,
                 "model_type llama legacy true", always, "other class", raw);
@@ -179,6 +219,9 @@ class TokenizerLoaderTest {
             differing++;
             for (Map.Entry<String, Tokenizer> t : loaded.entrySet()) {
                 assertArrayEquals(expected.get(t.getKey()).get(text), t.getValue().encode(text, true), t.getKey() + ": " + text);
+            }
+            for (Map.Entry<String, Tokenizer> t : asFiles.entrySet()) {
+                assertArrayEquals(raw.get(text), t.getValue().encode(text, true), "default mode, " + t.getKey() + ": " + text);
             }
         }
         assertTrue(differing >= 3, "the corpus should hold texts where the prepend scheme matters, found " + differing);

@@ -5,7 +5,6 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,60 +15,96 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Our tokenizer against Hugging Face {@code tokenizers} (run in Node) on a varied corpus, for the real Llama-2
  * vocabulary and for the bundled kjv-tiny model; and against llama-tokenizer-js's own test cases.
  *
- * <p>Both real tokenizers come with a tokenizer_config.json naming LlamaTokenizer with {@code "legacy": false}, so
- * their expectations are transformers 5's (the oracle's emulation, itself checked against transformers' golden ids),
- * as are those of their {@code -legacy} copies (the same config with {@code "legacy": true}) and {@code -noprefix}
- * copies ({@code "add_prefix_space": false}); their {@code -raw}
- * copies, without config files, keep raw tokenizer.json semantics.
+ * <p>Both real tokenizers come with a tokenizer_config.json naming LlamaTokenizer with {@code "legacy": false}. In
+ * the default mode ({@link TokenizerMode#FILES}) their expectations are raw {@code tokenizers} on tokenizer.json,
+ * whatever that config says: so are those of their {@code -legacy} copies (the same config with
+ * {@code "legacy": true}), {@code -noprefix} copies ({@code "add_prefix_space": false}) and {@code -raw} copies
+ * (no config files). In {@link TokenizerMode#TRANSFORMERS5} ({@code -transformers5} entries) they are transformers
+ * 5's (the oracle's emulation, itself checked against transformers' golden ids).
  */
 class TokenizerParityTest {
 
-    private static final List<String> REAL = List.of("llama2", "llama2-raw", "llama2-legacy", "llama2-noprefix", "kjv", "kjv-raw",
-            "kjv-legacy", "kjv-noprefix");
+    private static final List<String> REAL = List.of("llama2", "kjv");
+    private static final List<String> COPIES = List.of("", "-raw", "-legacy", "-noprefix", "-transformers5",
+            "-legacy-transformers5", "-noprefix-transformers5");
 
+    /** Meta's tokenizer files, legacy:false config included, read as written: raw tokenizers. */
     @TestFactory
-    List<DynamicTest> llama2MatchesTransformers() {
-        assertEquals("transformers5:first", NodeOracle.expected().path("tokenizers").path("llama2").path("emulation").asText());
+    List<DynamicTest> llama2MatchesTokenizers() {
+        assertEquals("files", entry("llama2").path("mode").asText());
         return cases("llama2");
     }
 
     @TestFactory
-    List<DynamicTest> llama2WithoutConfigMatchesRawTokenizers() {
+    List<DynamicTest> llama2WithoutConfigMatchesTokenizers() {
         return cases("llama2-raw");
     }
 
     @TestFactory
-    List<DynamicTest> kjvTinyMatchesTransformers() {
-        assertEquals("transformers5:first", NodeOracle.expected().path("tokenizers").path("kjv").path("emulation").asText());
+    List<DynamicTest> kjvTinyMatchesTokenizers() {
         return cases("kjv");
     }
 
     @TestFactory
-    List<DynamicTest> kjvTinyWithoutConfigMatchesRawTokenizers() {
+    List<DynamicTest> kjvTinyWithoutConfigMatchesTokenizers() {
         return cases("kjv-raw");
     }
 
+    /** The default mode ignores "legacy" and "add_prefix_space": the same ids as with legacy false. */
     @TestFactory
-    List<DynamicTest> llama2LegacyTrueMatchesTransformers() {
-        assertEquals("transformers5:always", NodeOracle.expected().path("tokenizers").path("llama2-legacy").path("emulation").asText());
-        return cases("llama2-legacy");
+    List<DynamicTest> legacyAndPrefixSettingsDoNotChangeTheDefaultMode() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String name : List.of("llama2-legacy", "llama2-noprefix", "kjv-legacy", "kjv-noprefix")) {
+            assertEquals("files", entry(name).path("mode").asText());
+            tests.addAll(cases(name));
+        }
+        return tests;
     }
 
     @TestFactory
-    List<DynamicTest> kjvTinyLegacyTrueMatchesTransformers() {
-        assertEquals("transformers5:always", NodeOracle.expected().path("tokenizers").path("kjv-legacy").path("emulation").asText());
-        return cases("kjv-legacy");
+    List<DynamicTest> llama2Transformers5ModeMatchesTransformers() {
+        assertEquals("transformers5:first", entry("llama2-transformers5").path("emulation").asText());
+        return cases("llama2-transformers5");
+    }
+
+    @TestFactory
+    List<DynamicTest> kjvTinyTransformers5ModeMatchesTransformers() {
+        assertEquals("transformers5:first", entry("kjv-transformers5").path("emulation").asText());
+        return cases("kjv-transformers5");
+    }
+
+    @TestFactory
+    List<DynamicTest> legacyTrueInTransformers5ModeMatchesTransformers() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String name : List.of("llama2-legacy-transformers5", "kjv-legacy-transformers5")) {
+            assertEquals("transformers5:always", entry(name).path("emulation").asText());
+            tests.addAll(cases(name));
+        }
+        return tests;
     }
 
     /** add_prefix_space false: transformers 5's prepend scheme "never" and a decoder without the Strip step. */
     @TestFactory
-    List<DynamicTest> withoutPrefixSpaceMatchesTransformers() {
+    List<DynamicTest> withoutPrefixSpaceInTransformers5ModeMatchesTransformers() {
         List<DynamicTest> tests = new ArrayList<>();
-        for (String name : List.of("llama2-noprefix", "kjv-noprefix")) {
-            assertEquals("transformers5:never", NodeOracle.expected().path("tokenizers").path(name).path("emulation").asText());
+        for (String name : List.of("llama2-noprefix-transformers5", "kjv-noprefix-transformers5")) {
+            assertEquals("transformers5:never", entry(name).path("emulation").asText());
             tests.addAll(cases(name));
         }
         return tests;
+    }
+
+    /** Where the two modes differ on the real Llama-2 vocabulary: the ▁ after a special token, and a leading space. */
+    @Test
+    void modesDifferWhereTransformers5DropsTheSpaceMarker() {
+        Tokenizer files = TokenizerLoader.load(NodeOracle.llama2Dir());
+        Tokenizer transformers5 = TokenizerLoader.load(NodeOracle.llama2Dir(), TokenizerMode.TRANSFORMERS5);
+        assertArrayEquals(new int[]{1, 518, 25580, 29962}, files.encode("<s>[INST]", false), "<s> ▁[ INST ]");
+        assertArrayEquals(new int[]{1, 29961, 25580, 29962}, transformers5.encode("<s>[INST]", false), "<s> [ INST ]");
+        assertArrayEquals(new int[]{1, 29871, 15043}, files.encode(" Hello", true), "<s> ▁ ▁Hello");
+        assertArrayEquals(new int[]{1, 15043}, transformers5.encode(" Hello", true), "<s> ▁Hello");
+        assertArrayEquals(new int[]{1, 268, 736}, files.encode("    return", true), "<s> ▁▁▁▁ ▁return");
+        assertArrayEquals(new int[]{1, 1678, 736}, transformers5.encode("    return", true), "<s> ▁▁▁ ▁return");
     }
 
     /** The oracle's emulation reproduced every id transformers computed for the chat-template golden file. */
@@ -97,15 +132,16 @@ class TokenizerParityTest {
     List<DynamicTest> variantsMatchHuggingFace() {
         List<DynamicTest> tests = new ArrayList<>();
         NodeOracle.expected().path("tokenizers").fieldNames().forEachRemaining(name -> {
-            if (!REAL.contains(name)) tests.addAll(cases(name));
+            if (REAL.stream().noneMatch(real -> COPIES.stream().anyMatch(copy -> name.equals(real + copy)))) tests.addAll(cases(name));
         });
         assertEquals(true, tests.size() > 10 * 40, "expected the oracle to cover the variants, got " + tests.size() + " cases");
         return tests;
     }
 
     private List<DynamicTest> cases(String name) {
-        JsonNode expected = NodeOracle.expected().path("tokenizers").path(name);
-        Tokenizer tokenizer = TokenizerLoader.load(Path.of(expected.path("dir").asText()));
+        JsonNode expected = entry(name);
+        assertEquals(false, expected.isMissingNode(), "the oracle has no tokenizer " + name);
+        Tokenizer tokenizer = NodeOracle.load(expected);
         List<DynamicTest> tests = new ArrayList<>();
         tests.add(DynamicTest.dynamicTest(name + " vocab size", () ->
                 assertEquals(expected.path("vocabSize").asInt(), tokenizer.vocabSize())));
@@ -129,6 +165,10 @@ class TokenizerParityTest {
             }));
         }
         return tests;
+    }
+
+    private static JsonNode entry(String name) {
+        return NodeOracle.expected().path("tokenizers").path(name);
     }
 
     @Test
