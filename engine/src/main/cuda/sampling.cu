@@ -714,6 +714,11 @@ SAMPLE_HD bool top_p_cut(const Block& b, const u64* wide, int V, int W, double t
 // TokenDraw from the adjusted logits: top-k, weights, top-p, min-p, the inverse-CDF draw. Returns a status.
 SAMPLE_HD int draw(const Block& b, const float* logits, int V, const int* p, u64* wide, int& token, i64& target,
                    i64& total) {
+    // Penalties outside SamplingSettings' ranges (infinite, NaN, zero) can make adjusted logits NaN. Java's max is
+    // then NaN, every weight 0, and the draw runs past the vocabulary with target 0 and total 0.
+    u64 nan = 0;
+    for (int i = b.tid; i < V && !nan; i += b.threads) nan = logits[i] != logits[i];
+    if (b.max(nan)) return S_RAN_PAST;
     unsigned maxKey = 0;
     for (int i = b.tid; i < V; i += b.threads) maxKey = umax(maxKey, float_key(logits[i]));
     const float max = key_float((unsigned)b.max(maxKey));
@@ -808,9 +813,13 @@ SAMPLE_HD void sample_row(const Block& b, const float* raw, int V, const int* p,
     int status, token = 0;
     i64 target = 0, total = 0;
     if (flags & F_GREEDY) {  // LogitAdjustments.argmax: the lowest id of the largest value
+        // (A NaN, from penalties outside their valid ranges, never wins Java's "greater than" comparisons, except
+        // at id 0, where the scan starts and stays.)
         u64 best = 0;
-        for (int i = b.tid; i < V; i += b.threads) best = umax(best, rank_key(logits[i], i));
-        token = rank_key_id(b.max(best));
+        for (int i = b.tid; i < V; i += b.threads) {
+            if (logits[i] == logits[i]) best = umax(best, rank_key(logits[i], i));
+        }
+        token = logits[0] != logits[0] ? 0 : rank_key_id(b.max(best));
         status = logits[token] == -INFINITY ? S_GREEDY_ALL_SUPPRESSED : S_OK;
     } else {
         status = draw(b, logits, V, p, wide, token, target, total);
