@@ -60,6 +60,11 @@ class GpuSamplerHostTest {
         assertMatches(5, GpuSamplerTest.tieHeavyCases(5, 300, 6), 3);
     }
 
+    @Test
+    void outOfRangeParametersGiveWhatTheHostSamplerGives() throws Exception {
+        assertMatches(64, GpuSamplerTest.outOfRangeCases(64, 400, 9), 4);
+    }
+
     private static void assertMatches(int vocab, List<GpuSamplerTest.Case> cases, int threads) throws Exception {
         int n = cases.size();
         List<Integer> order = new ArrayList<>();

@@ -72,6 +72,14 @@ class GpuSamplerTest {
     }
 
     @Test
+    void outOfRangeParametersGiveWhatTheHostSamplerGives() {
+        CudaDevice d = Gpu.device();
+        List<Case> cases = outOfRangeCases(64, 400, 9);
+        List<SampledToken> got = d.call(() -> sampleOnGpu(d, 64, cases, 128));
+        for (int i = 0; i < cases.size(); i++) assertSame(expected(64, cases.get(i)), got.get(i), "case " + i + " " + describe(cases.get(i)));
+    }
+
+    @Test
     void greedyMicroCase() {
         CudaDevice d = Gpu.device();
         float ninf = Float.NEGATIVE_INFINITY;
@@ -218,6 +226,30 @@ class GpuSamplerTest {
             SamplingParams p = new SamplingParams(temperature, topK, rnd.nextDouble(), minP, 1, 0, 0, 100, 0, List.of(),
                     new int[0], false, null, rnd.nextInt(3) - 1);
             cases.add(new Case(logits, new SamplingRequest(p, rnd.nextLong(), EOS, new int[0], new int[100], rnd.nextInt(100))));
+        }
+        return cases;
+    }
+
+    /**
+     * {@link #randomCases} with parameters outside {@code SamplingSettings.validate}'s ranges (NaN and infinite
+     * top-p, min-p, temperature and penalties, zero and negative ones), except the two GpuSampler rejects: the
+     * sampler must still give what {@code choose} gives, NaN adjusted logits included.
+     */
+    static List<Case> outOfRangeCases(int vocab, int count, long seed) {
+        Random rnd = new Random(seed);
+        double nan = Double.NaN, inf = Double.POSITIVE_INFINITY;
+        List<Case> cases = new ArrayList<>(count);
+        for (Case c : randomCases(vocab, count, seed)) {
+            SamplingParams q = c.request().params();
+            boolean oddPenalties = rnd.nextBoolean();
+            SamplingParams p = new SamplingParams(pick(rnd, nan, inf, 0, 1, 1e-300, 1e300), (int) pick(rnd, -5, 0, 3),
+                    pick(rnd, nan, -0.5, 0, 0.5, 1.5, inf), pick(rnd, nan, -1, 0, 0.1, 2, inf),
+                    oddPenalties ? pick(rnd, nan, 0, -1, 1.2, inf, 1e-40) : 1,
+                    oddPenalties ? pick(rnd, nan, 3, -inf, 0) : 0, oddPenalties ? pick(rnd, nan, -3, inf, 0) : 0, 100,
+                    q.minNewTokens(), List.of(), q.stopTokenIds(), q.ignoreEos(), null, (int) pick(rnd, -7, -1, 0, 3));
+            SamplingRequest r = c.request();
+            cases.add(new Case(c.logits(), new SamplingRequest(p, r.seed(), r.eosTokenIds(), r.promptTokenIds(),
+                    r.outputTokenIds(), r.outputLength())));
         }
         return cases;
     }
