@@ -5,6 +5,12 @@ import dev.sparkllm.engine.api.GenerationResult;
 /**
  * Log-probabilities as vLLM reports them by default: log-softmax of the raw logits, before penalties,
  * temperature or truncation, so they describe the model and not the sampling settings.
+ *
+ * <p>Reproducible bit for bit, like {@link TokenDraw}: the normalizer is {@code max + log Σ exp(l - max)} in
+ * doubles, summed in token-id order, with {@link StrictMath}'s exp and log, whose results the Java specification
+ * fixes (fdlibm's). {@link Math#exp} and {@link Math#log} may differ by an ulp between JVMs and platforms (on JDK 17
+ * x86-64, HotSpot's exp intrinsic differs from fdlibm on about one input in ten), so the GPU sampler, which ports
+ * fdlibm, could not match them.
  */
 final class RawLogprobs {
 
@@ -18,8 +24,8 @@ final class RawLogprobs {
         double max = Double.NEGATIVE_INFINITY;
         for (float l : logits) max = Math.max(max, l);
         double sum = 0;
-        for (float l : logits) sum += Math.exp(l - max);
-        this.logNormalizer = max + Math.log(sum);
+        for (float l : logits) sum += StrictMath.exp(l - max);
+        this.logNormalizer = max + StrictMath.log(sum);
     }
 
     float of(int tokenId) {
