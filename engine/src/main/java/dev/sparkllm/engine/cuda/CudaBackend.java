@@ -48,7 +48,7 @@ public final class CudaBackend implements ModelBackend {
     private final StepLayout layout = new StepLayout();
     private final GpuBuffers buf;
     private final String description;
-    private float[] logitsHost = new float[0];
+    private final GpuSampler sampler;
     private boolean closed;
     private final double loadSeconds;
     /** Captured decode steps by batch bucket (see {@link #forward}). */
@@ -110,6 +110,7 @@ public final class CudaBackend implements ModelBackend {
         this.maxContext = contextLength;
         this.model = model;
         this.buf = new GpuBuffers(d, model, maxRows, contextLength, blockSize, ropeTables(c, contextLength));
+        this.sampler = new GpuSampler(d, c.vocabSize(), c.eosTokenIds(), Math.min(maxRows, 256));
         long perBlock = kvBytesPerBlock(c, blockSize);
         this.loadSeconds = loadSeconds;
         int fullSequence = (contextLength + blockSize - 1) / blockSize;
@@ -127,6 +128,7 @@ public final class CudaBackend implements ModelBackend {
                     "; lower max_step_tokens or context_length, raise gpu_memory_utilization, or use a GPU with more memory"));
         }
         this.blockCount = blocks;
+
         buf.allocateKvCache(blocks + 1, blockSize); // one more: the scratch block of a graph's padding rows
         this.description = "cuda:" + d.ordinal() + " " + d.name() + " (cc " + d.computeCapability() + ")";
         System.getLogger(CudaBackend.class.getName()).log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
@@ -175,8 +177,50 @@ public final class CudaBackend implements ModelBackend {
                     + maxRows + " (max_step_tokens)");
         }
         layout.build(chunks, blockSize);
-        float[] logits = d.call(this::forward);
-        return splitLogits(chunks, logits);
+        return d.call(() -> {
+            forward();
+            return results(chunks);
+        });
+    }
+
+    @Override
+    public boolean samplesTokens() {
+        return true;
+    }
+
+    /**
+     * The step's results from the logits on the device: chunks with a sampling request get their token from the
+     * GPU sampler (only ids and requested log-probabilities cross to the host); the others get their logits.
+     */
+    private StepOutput results(List<SequenceChunk> chunks) {
+        int vocab = c.vocabSize();
+        List<float[]> logits = new ArrayList<>(chunks.size());
+        List<StepOutput.SampledToken> sampled = new ArrayList<>(chunks.size());
+        List<StepInput.SamplingRequest> requests = new ArrayList<>();
+        int[] requestRows = new int[chunks.size()];
+        int next = 0; // logit rows are laid out in chunk order
+        for (SequenceChunk chunk : chunks) {
+            int count = StepChecks.logitRowCount(chunk);
+            sampled.add(null);
+            if (chunk.sampling() != null) {
+                requestRows[requests.size()] = next;
+                requests.add(chunk.sampling());
+                logits.add(null);
+            } else if (count > 0) {
+                float[] l = new float[count * vocab];
+                d.download(Pointer.to(l), buf.logits, (long) next * vocab * Float.BYTES, (long) count * vocab * Float.BYTES);
+                logits.add(l);
+            } else {
+                logits.add(null);
+            }
+            next += count;
+        }
+        if (!requests.isEmpty()) {
+            List<StepOutput.SampledToken> tokens = sampler.sample(buf.logits, java.util.Arrays.copyOf(requestRows, requests.size()), requests);
+            for (int i = 0, r = 0; i < chunks.size(); i++) if (chunks.get(i).sampling() != null) sampled.set(i, tokens.get(r++));
+        }
+        d.synchronize("step");
+        return new StepOutput(logits, sampled);
     }
 
     private static volatile boolean injectFault;
@@ -187,13 +231,12 @@ public final class CudaBackend implements ModelBackend {
     }
 
     /** The forward pass of the laid-out step, on the device thread; returns the wanted logits, row after row. */
-    private float[] forward() {
+    private void forward() {
         if (closed) throw new IllegalStateException("the CUDA backend is closed");
         if (injectFault) {
             injectFault = false;
             d.launch("inject_fault", 1, 1, 1, 1, 0, (Object) null);
         }
-        int actualRows = layout.logitRows;
         int bucket = useGraphs && !d.profiling() ? decodeBucket() : 0;
         if (bucket > 0) {
             // A decode step: replay the bucket's graph over rows padded to the bucket. Padding rows decode token 0
@@ -210,11 +253,6 @@ public final class CudaBackend implements ModelBackend {
             buf.uploadStep(layout);
             launchStep(layout.rows, layout.logitRows, layout.maxPosition / GpuBuffers.ATTENTION_CHUNK + 1);
         }
-        int n = actualRows * c.vocabSize();
-        if (logitsHost.length < n) logitsHost = new float[n];
-        if (n > 0) d.download(Pointer.to(logitsHost), buf.logits, 0, (long) n * Float.BYTES);
-        else d.synchronize("step");
-        return logitsHost;
     }
 
     /** Batch buckets that have a captured decode graph: a decode step runs in the smallest that holds it. */
@@ -269,24 +307,6 @@ public final class CudaBackend implements ModelBackend {
                     buf.positions.at(r0 * 4L), buf.xb.at((long) r0 * c.qDim() * 2), c.numHeads(), c.headDim(),
                     buf.attentionChunks);
         }
-    }
-
-    private StepOutput splitLogits(List<SequenceChunk> chunks, float[] logits) {
-        int vocab = c.vocabSize();
-        List<float[]> out = new ArrayList<>(chunks.size());
-        int next = 0;
-        for (SequenceChunk chunk : chunks) {
-            int count = StepChecks.logitRowCount(chunk);
-            if (count == 0) {
-                out.add(null);
-                continue;
-            }
-            float[] l = new float[count * vocab];
-            System.arraycopy(logits, next * vocab, l, 0, count * vocab);
-            out.add(l);
-            next += count;
-        }
-        return new StepOutput(out);
     }
 
     /** Decode steps replay captured graphs (default); off, every step launches its kernels one by one. */
