@@ -46,7 +46,6 @@ class KjvTinyGpuTest {
 
     @BeforeAll
     static void readText() throws Exception {
-        Gpu.assumeGpu();
         Path file = TestModels.repoDir().resolve("engine/src/test/resources/reference/heldout-english.txt");
         heldout = Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
     }
@@ -62,6 +61,7 @@ class KjvTinyGpuTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void teacherForcedLogitsAndPerplexityMatchCpu(String variant) {
+        Gpu.assumeGpu();
         Path dir = modelDir(variant);
         ModelDirectory model = ModelDirectory.open(dir);
         Tokenizer tokenizer = TokenizerLoader.load(dir);
@@ -103,6 +103,7 @@ class KjvTinyGpuTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void greedyAndSeededGenerationsMatchCpu(String variant) throws Exception {
+        Gpu.assumeGpu();
         Path dir = modelDir(variant);
         List<GenerationRequest> requests = new ArrayList<>();
         Tokenizer tokenizer = TokenizerLoader.load(dir);
