@@ -492,7 +492,12 @@ public final class CudaDevice implements AutoCloseable {
                 allocatedBytes = 0;
                 if (stream != null) JCudaDriver.cuStreamDestroy(stream);
                 if (module != null) JCudaDriver.cuModuleUnload(module);
-                if (device != null && context != null) JCudaDriver.cuDevicePrimaryCtxRelease(device);
+                if (device != null && context != null) {
+                    // After a sticky error the process's primary context is unusable for everyone: reset it, so an
+                    // engine opened later in this JVM (the next task on this executor) starts on a fresh one.
+                    if (broken) JCudaDriver.cuDevicePrimaryCtxReset(device);
+                    else JCudaDriver.cuDevicePrimaryCtxRelease(device);
+                }
                 return null;
             });
         } catch (RuntimeException ignored) {

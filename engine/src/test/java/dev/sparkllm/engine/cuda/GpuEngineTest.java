@@ -13,7 +13,10 @@ import dev.sparkllm.engine.core.EngineOptions;
 import dev.sparkllm.engine.core.TestRequests;
 import dev.sparkllm.engine.testing.TestModels;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The CUDA backend inside the engine: batch invariance under load and preemption, a Llama-2-70B-wide layer, faults. */
 @Tag("gpu")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GpuEngineTest {
 
     /** 64 requests alone, then in batches of 7, 64 and 256 and with a KV cache small enough to force preemption. */
@@ -111,8 +115,12 @@ class GpuEngineTest {
         }
     }
 
-    /** A kernel fault fails the engine with a message naming the error; no request ends as a silent error row. */
+    /**
+     * A kernel fault fails the engine with a message naming the error; no request ends as a silent error row; and
+     * an engine opened afterwards in the same JVM works (the poisoned context is reset). Runs last.
+     */
     @Test
+    @Order(Integer.MAX_VALUE)
     void injectedFaultFailsTheEngineCleanly() throws Exception {
         Gpu.assumeGpu();
         Path dir = TestModels.bundledModel();
@@ -125,6 +133,10 @@ class GpuEngineTest {
             System.out.println("injected fault: " + message);
             assertTrue(message.contains("CUDA_ERROR_ILLEGAL_ADDRESS") || message.contains("illegal"), message);
             assertThrows(IllegalStateException.class, () -> engine.submit(r, null), "a failed engine takes no more requests");
+        }
+        try (GenerationEngine engine = Engines.open(dir, "cuda", Map.of())) {
+            GenerationRequest r = new GenerationRequest("y", new int[]{1, 40, 50}, dev.sparkllm.engine.sampling.SamplingParams.greedy(8));
+            assertEquals(8, engine.generate(List.of(r)).get(0).tokenIds().length, "an engine opened after the fault");
         }
     }
 }

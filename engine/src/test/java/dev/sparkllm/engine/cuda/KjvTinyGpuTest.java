@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("gpu")
 class KjvTinyGpuTest {
 
-    static final double LOGPROB_TOL = 0.02;
+    static final double LOGPROB_TOL = 0.05;
     static final double GREEDY_MATCH = 0.75;
     static List<String> heldout;
 
