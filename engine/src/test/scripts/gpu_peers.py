@@ -114,5 +114,6 @@ if __name__ == "__main__":
     torch.manual_seed(0)
     result = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
               "kernels": kernels([int(b) for b in a.batches.split(",")])}
-    result["int4_whole_step_cuda_graph"] = whole_step([int(b) for b in a.steps.split(",")])
+    if a.steps:
+        result["int4_whole_step_cuda_graph"] = whole_step([int(b) for b in a.steps.split(",")])
     print(json.dumps(result, indent=1))
