@@ -35,7 +35,10 @@ final class ChildJvm {
         return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    /** Starts {@code main} with the given classpath; stdout and stderr go to {@code log}. */
+    /**
+     * Starts {@code main} with the given classpath; stdout and stderr go to {@code log}. {@code env} is added to
+     * this JVM's environment; a null value removes that variable.
+     */
     static Process start(List<String> classpath, String main, List<String> jvmArgs, List<String> args, Path log,
                          Map<String, String> env) throws IOException {
         List<String> cmd = new ArrayList<>();
@@ -48,7 +51,10 @@ final class ChildJvm {
         cmd.add(main);
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(env);
+        env.forEach((k, v) -> {
+            if (v == null) pb.environment().remove(k);
+            else pb.environment().put(k, v);
+        });
         return pb.start();
     }
 }

@@ -3,6 +3,8 @@ package dev.sparkllm.udf;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ExecutorDeviceTest {
 
@@ -28,5 +30,14 @@ class ExecutorDeviceTest {
         assertEquals("cpu", ExecutorDevice.resolve("cpu"));
         assertEquals("cuda:0", ExecutorDevice.resolve("cuda"));
         assertEquals("cuda:1", ExecutorDevice.resolve("cuda:1"));
+    }
+
+    @Test
+    void executorGpusWithoutATaskAmountAreWarnedAbout() {
+        assertNull(ExecutorDevice.taskWithoutGpuWarning(null), "no GPUs for executors: nothing to say");
+        assertNull(ExecutorDevice.taskWithoutGpuWarning("0"));
+        assertNull(ExecutorDevice.taskWithoutGpuWarning("x"));
+        String w = ExecutorDevice.taskWithoutGpuWarning(" 1 ");
+        assertTrue(w.contains("spark.task.resource.gpu.amount") && w.contains("given 1 GPU"), w);
     }
 }
