@@ -17,11 +17,13 @@ import java.util.stream.Stream;
 
 /** {@code llm make-checkpoint}: a synthetic GPTQ checkpoint in the reference model's exact layout, streamed to disk. */
 @Command(name = "make-checkpoint", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Write a synthetic GPTQ checkpoint laid out exactly as a branch of TheBloke/Llama-2-70B-chat-GPTQ",
-                "(or its 7B/13B siblings): config.json, generation_config.json, quantize_config.json, tokenizer files",
-                "(synthetic vocabulary) and one safetensors file of random AutoGPTQ tensors, streamed to disk.",
-                "For load, memory and speed tests; the model generates gibberish.",
-                "Sizes: 70B 4-bit 35.33 GB (group -1) to 40.66 GB (group 32); 70B 3-bit 26.77 to 31.84 GB; 7B 4-bit g128 3.90 GB."})
+        description = {"Write a synthetic GPTQ checkpoint in the reference model's exact layout.",
+                "The model directory of a branch of TheBloke/Llama-2-70B-chat-GPTQ (or its",
+                "7B/13B siblings): config.json, generation_config.json, quantize_config.json,",
+                "tokenizer files (synthetic vocabulary) and one safetensors file of random",
+                "AutoGPTQ tensors, streamed to disk. For load, memory and speed tests: the",
+                "model generates gibberish. Sizes: 70B 4-bit 35.33 GB (group -1) to 40.66 GB",
+                "(group 32), 70B 3-bit 26.77 to 31.84 GB, 7B 4-bit g128 3.90 GB."})
 final class MakeCheckpointCommand implements Callable<Integer> {
 
     @Option(names = "--shape", required = true, paramLabel = "7b|13b|70b|tiny",

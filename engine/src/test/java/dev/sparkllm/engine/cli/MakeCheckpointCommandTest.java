@@ -76,6 +76,25 @@ class MakeCheckpointCommandTest {
         assertEquals(List.of(tmp.resolve("notes.txt")), Files.list(tmp).toList());
     }
 
+    /** The weights file named as older uploads named it (main branches: gptq_model-4bit-128g), rewritten with --force. */
+    @Test
+    void fileBaseNameNamesTheWeightsAndForceRewrites(@TempDir Path tmp) throws Exception {
+        String[] args = {"make-checkpoint", "--shape", "tiny", "--bits", "4", "--group", "128", "--act-order", "false",
+                "--file-base-name", "gptq_model-4bit-128g", "--out", tmp.toString()};
+        assertEquals(0, CommandLineTest.run(args).exitCode());
+        assertEquals(2, CommandLineTest.run(args).exitCode(), "a second write needs --force");
+        List<String> again = new ArrayList<>(List.of(args));
+        again.addAll(List.of("--force", "--seed", "3"));
+        CommandLineTest.Run r = CommandLineTest.run(again.toArray(new String[0]));
+        assertEquals(0, r.exitCode(), r.err());
+        try (ModelDirectory model = ModelDirectory.open(tmp)) {
+            assertEquals(List.of(tmp.resolve("gptq_model-4bit-128g.safetensors")), model.weightFiles());
+            assertEquals("gptq_model-4bit-128g", model.quantization().orElseThrow().modelFileBaseName());
+            assertFalse(model.quantization().orElseThrow().descAct());
+        }
+        assertTrue(Files.readString(tmp.resolve("README.md")).contains("--seed 3"));
+    }
+
     /** A 0.63 GB file (7B widths, one layer) from a JVM with a 32 MB heap: the weights are streamed, never held. */
     @Test
     void streamsAFileManyTimesTheHeap(@TempDir Path tmp) throws Exception {
