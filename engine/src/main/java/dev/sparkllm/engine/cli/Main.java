@@ -3,11 +3,11 @@ package dev.sparkllm.engine.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The engine's command line: {@code bin/llm generate | tokenize | perplexity | bench}. */
+/** The engine's command line: {@code bin/llm generate | tokenize | perplexity | bench | make-checkpoint}. */
 @Command(name = "llm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Batch generation with Llama-family GPTQ models (engine command line, no Spark).",
         subcommands = {GenerateCommand.class, TokenizeCommand.class, PerplexityCommand.class, BenchCommand.class,
-                CommandLine.HelpCommand.class})
+                MakeCheckpointCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
