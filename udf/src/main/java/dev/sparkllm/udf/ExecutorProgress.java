@@ -4,7 +4,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Row and token counters of this executor JVM (monotonic), sent to the driver by {@link SparkLlmPlugin} for
- * progress reports. Rows count when their output row is emitted.
+ * progress reports. Rows count when their result is complete (error rows when they are found).
  */
 public final class ExecutorProgress {
 

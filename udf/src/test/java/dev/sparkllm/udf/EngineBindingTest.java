@@ -66,7 +66,7 @@ class EngineBindingTest {
         assertEquals(0.7, r.request().sampling().temperature(), 1e-12);
         assertEquals(RowSeeds.derive(5L, "row-1"), r.request().sampling().seed());
         assertFalse(r.truncated());
-        assertTrue(r.parameters().contains("\"max_new_tokens\":16"), r.parameters());
+        assertEquals(16, r.parameters().get("max_new_tokens"), String.valueOf(r.parameters()));
 
         var own = f.prepare(new RowInput("row-2", "And God said", null, Map.of("max_new_tokens", 3, "seed", 99)));
         assertEquals(3, own.request().sampling().maxNewTokens(), "the row's value wins");
