@@ -237,7 +237,7 @@ class GenerateJobTest {
         Path typed = tmp.resolve("typed.jsonl");
         Files.write(typed, List.of("{\"key\":\"a\",\"prompt\":5,\"n\":1,\"topic\":\"t\"}"));
         Path out = tmp.resolve("problems-out");
-        assertMessage("ids occur more than once in column 'key', e.g. 'a' (2 rows)", args(dupes, out));
+        assertMessage("1 id occurs more than once in column 'key', e.g. 'a' (2 rows)", args(dupes, out));
         assertMessage("prompt column 'text' is not in the input", args(in, out, "--prompt-column", "text"));
         assertMessage("prompt column 'prompt' has type bigint; expected string", args(typed, out));
         assertMessage("model directory /nonexistent/model does not exist",

@@ -22,12 +22,7 @@ final class InputRowReader implements Serializable {
 
     /** Hidden column with the prompt's raw bytes: Spark decodes invalid UTF-8 silently, bytes cannot hide it. */
     static final String PROMPT_BYTES = "__sparkllm_prompt_bytes";
-    /**
-     * Optional input column: when a row's value is not null, the row is an error row with that message. Readers
-     * that find a row's problem before generation (bytes that are not UTF-8, a line that is not JSON) put it here
-     * so the row keeps its id.
-     */
-    public static final String INPUT_ERROR = "__sparkllm_input_error";
+    static final String INPUT_ERROR = GenerationColumns.INPUT_ERROR;
 
     private final int prompt;
     private final int promptBytes;
