@@ -62,6 +62,14 @@ public final class SparkLlmPlugin implements SparkPlugin {
         Driver.REPORTS.clear();
     }
 
+    /** The later of two snapshots of one executor: by time, and within one millisecond by its counters. */
+    static ProgressReport newer(ProgressReport a, ProgressReport b) {
+        if (a.timeMillis() != b.timeMillis()) return b.timeMillis() > a.timeMillis() ? b : a;
+        long ca = a.engineSteps() + a.rowsOk() + a.rowsFailed() + a.completionTokens();
+        long cb = b.engineSteps() + b.rowsOk() + b.rowsFailed() + b.completionTokens();
+        return cb >= ca ? b : a;
+    }
+
     static final class Driver implements DriverPlugin {
         static final Map<String, ProgressReport> REPORTS = new ConcurrentHashMap<>();
 
@@ -69,7 +77,7 @@ public final class SparkLlmPlugin implements SparkPlugin {
         public Object receive(Object message) {
             // Periodic and end-of-task reports may arrive out of order: keep the newest snapshot.
             if (message instanceof ProgressReport r) {
-                REPORTS.merge(r.executorId(), r, (old, now) -> now.timeMillis() >= old.timeMillis() ? now : old);
+                REPORTS.merge(r.executorId(), r, (old, now) -> newer(old, now));
             }
             return null;
         }

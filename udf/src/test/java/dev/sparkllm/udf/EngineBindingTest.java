@@ -58,6 +58,25 @@ class EngineBindingTest {
     }
 
     @Test
+    void valuesNoRowCouldUseAreRefusedAsOptionsNamingTheModelsLimit() {
+        EngineBinding b = new EngineBinding();
+        var huge = assertThrows(IllegalArgumentException.class, () ->
+                b.checkOnDriver(MODEL, settings().sampling(Map.of("max_new_tokens", "1000000000"))));
+        assertTrue(huge.getMessage().contains("max_new_tokens 1000000000 does not fit the model's context of 1024 tokens"),
+                huge.getMessage());
+        assertTrue(huge.getMessage().contains("use at most 1023"), huge.getMessage());
+        var shorter = assertThrows(IllegalArgumentException.class, () -> b.checkOnDriver(MODEL,
+                settings().sampling(Map.of("max_new_tokens", "300")).engineOptions(Map.of("context_length", "256"))));
+        assertTrue(shorter.getMessage().contains("context of 256 tokens"), shorter.getMessage());
+        var stop = assertThrows(IllegalArgumentException.class, () ->
+                b.checkOnDriver(MODEL, settings().sampling(Map.of("stop_token_ids", "2,999999"))));
+        assertTrue(stop.getMessage().contains("stop token id 999999 is outside the model's vocabulary 0..1023"),
+                stop.getMessage());
+        assertDoesNotThrow(() -> b.checkOnDriver(MODEL, settings().sampling(Map.of("max_new_tokens", "1023",
+                "stop_token_ids", "1023"))));
+    }
+
+    @Test
     void rowsBecomeRequestsWithLayeredSamplingAndDerivedSeeds() throws Exception {
         RowRequestFactory f = new EngineBinding().requestFactory(engine, MODEL, settings());
         var r = f.prepare(new RowInput("row-1", "And God said", null, Map.of()));
