@@ -170,14 +170,18 @@ public final class GenerateJob {
                 OutputRows.committed(spark, out, o.outputFormat, outSchema, manifest.chunks()), idColumn);
         List<ChunkTask> work = new ArrayList<>();
         for (int k = 0; k < manifest.chunks(); k++) {
-            ChunkTask t = ChunkTask.of(k, out.committed(k), ids.getOrDefault(k, OutputRows.ChunkIds.NONE), o);
+            boolean committed = out.committed(k);
+            ChunkTask t = ChunkTask.of(k, committed, ids.getOrDefault(k, OutputRows.ChunkIds.NONE), o);
             if (t != null) work.add(t);
+            else if (!committed) out.deleteChunk(k); // a leftover of an interrupted write whose ids left the input
         }
         long toGenerate = work.stream().mapToLong(ChunkTask::generate).sum();
         long toDrop = work.stream().mapToLong(ChunkTask::drop).sum();
         LOG.info("sparkllm: {} input rows in {} chunks; {} rows to generate in {} chunks, {} extra rows to delete",
                 inputRows, manifest.chunks(), toGenerate, work.size(), toDrop);
-        RunStatus.started(o.output, inputRows, toGenerate);
+        Map<Integer, Long> uncommitted = new HashMap<>();
+        for (ChunkTask t : work) if (!t.committed()) uncommitted.put(t.chunk(), t.generate());
+        RunStatus.started(out, o.output, inputRows, toGenerate, uncommitted);
 
         TaskTimings timings = new TaskTimings();
         spark.sparkContext().addSparkListener(timings);
@@ -192,7 +196,7 @@ public final class GenerateJob {
             for (ChunkTask t : work) {
                 jobs.add(pool.submit(() -> {
                     runChunk(ctx, t);
-                    RunStatus.chunkDone(t.generate());
+                    RunStatus.chunkDone(t.chunk(), t.generate());
                     return null;
                 }));
             }
@@ -268,7 +272,12 @@ public final class GenerateJob {
             out.deleteOwned(previous);
         }
         RunManifest m = new RunManifest(identity, 0, 0, 0);
-        m.write(out.fs, out.manifest());
+        try {
+            m.write(out.fs, out.manifest());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot write to --output " + o.output + ": " + e.getMessage()
+                    + "; give a directory that can be created and written", e);
+        }
         return m;
     }
 
@@ -302,7 +311,7 @@ public final class GenerateJob {
     record ChunkTask(int chunk, boolean committed, long generate, long drop) {
         /** The chunk's work, or null when it needs none. */
         static ChunkTask of(int k, boolean committed, OutputRows.ChunkIds ids, JobOptions o) {
-            if (!committed) return ids.input() == 0 ? new ChunkTask(k, false, 0, 0) : new ChunkTask(k, false, ids.input(), 0);
+            if (!committed) return ids.input() == 0 ? null : new ChunkTask(k, false, ids.input(), 0);
             long generate = ids.missing() + (o.retryErrors ? ids.errors() : 0);
             long drop = o.dropExtraIds ? ids.extra() : 0;
             return generate == 0 && drop == 0 ? null : new ChunkTask(k, true, generate, drop);
@@ -328,10 +337,6 @@ public final class GenerateJob {
         Dataset<Row> rows = c.staged().where(functions.col(ChunkedOutput.CHUNK_COLUMN).equalTo(k))
                 .drop(ChunkedOutput.CHUNK_COLUMN);
         if (!t.committed()) {
-            if (t.generate() == 0) {
-                c.out().deleteChunk(k); // a leftover of an interrupted write whose ids left the input
-                return;
-            }
             OutputRows.writer(generate(c, rows), c.o().outputFormat).save(c.out().chunk(k).toString());
         } else {
             Dataset<Row> kept = OutputRows.chunk(spark, c.out(), c.o().outputFormat, c.outSchema(), k);

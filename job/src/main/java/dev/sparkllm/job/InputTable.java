@@ -95,7 +95,11 @@ final class InputTable {
         if (o.inputFormat != null) return o.inputFormat;
         Path p = new Path(o.input);
         FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
-        if (!fs.exists(p)) throw new IllegalArgumentException("input " + o.input + " does not exist");
+        FileStatus[] matches = fs.globStatus(p); // a plain path, or a pattern such as prompts/*.jsonl
+        if (matches == null || matches.length == 0) {
+            throw new IllegalArgumentException("input " + o.input + (isGlob(o.input) ? " matches no files" : " does not exist"));
+        }
+        p = matches[0].getPath();
         String name = p.getName();
         if (fs.getFileStatus(p).isDirectory()) {
             name = null;
@@ -115,6 +119,10 @@ final class InputTable {
         if (n.endsWith(".txt")) return "text";
         throw new IllegalArgumentException("cannot infer the format of input " + o.input + " from '" + name
                 + "'; pass --input-format parquet|json|csv|text");
+    }
+
+    static boolean isGlob(String path) {
+        return path.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{');
     }
 
     /**
@@ -238,8 +246,10 @@ final class InputTable {
     private static Dataset<Row> derivedIds(SparkSession spark, Dataset<Row> marked, JobOptions o) throws IOException {
         Path rootPath = new Path(o.input);
         FileSystem fs = rootPath.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        // A pattern's files are named by their path below the pattern's fixed part.
+        while (isGlob(rootPath.toString()) && rootPath.getParent() != null) rootPath = rootPath.getParent();
         String root = fs.makeQualified(rootPath).toUri().getPath();
-        boolean single = fs.getFileStatus(rootPath).isFile();
+        boolean single = fs.exists(rootPath) && fs.getFileStatus(rootPath).isFile();
         StructType schema = marked.schema().add(RELATIVE, DataTypes.StringType, false).add(POSITION, DataTypes.LongType, false);
         int fileIdx = marked.schema().fieldIndex(FILE);
         JavaRDD<Row> rows = marked.javaRDD().zipWithIndex().map(t -> {
