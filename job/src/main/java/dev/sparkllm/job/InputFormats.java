@@ -60,6 +60,13 @@ final class InputFormats {
         if (!names.contains(CORRUPT)) return raw;
         StructType fields = new StructType();
         for (StructField f : raw.schema().fields()) if (!f.name().equals(CORRUPT)) fields = fields.add(f);
+        if (fields.isEmpty()) {
+            // Not one line parsed: a pretty-printed JSON document, or not JSON at all.
+            String file = raw.select(org.apache.spark.sql.functions.input_file_name()).first().getString(0);
+            throw new IllegalArgumentException("input " + input + " has no line that parses as a JSON object, e.g. "
+                    + InputLines.describe(FileSystemOf.of(spark, file), file, "json", "json") + "; JSON input is "
+                    + "JSON lines: one object per line");
+        }
         Column bad = col(CORRUPT).isNotNull();
         Column reread = from_json(col(CORRUPT), fields);
         List<Column> out = new ArrayList<>();

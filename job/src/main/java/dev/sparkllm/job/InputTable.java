@@ -136,7 +136,7 @@ final class InputTable {
         try {
             raw = InputFormats.read(spark, o, format);
         } catch (Exception e) { // Spark's AnalysisException is checked but undeclared
-            if (e instanceof RuntimeException re && !(e instanceof IllegalArgumentException)) throw re;
+            if (e instanceof RuntimeException re) throw re;
             throw new IllegalArgumentException("cannot read input " + o.input + " as " + format + ": " + e.getMessage(), e);
         }
         List<String> columns = new ArrayList<>(Arrays.asList(raw.columns()));

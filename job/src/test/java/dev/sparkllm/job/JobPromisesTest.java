@@ -343,6 +343,10 @@ class JobPromisesTest {
         Files.writeString(blank, "id,prompt\n");
         m = message(blank, tmp.resolve("blank-out"));
         assertTrue(m.contains("has no rows"), m);
+        Path pretty = tmp.resolve("pretty.json");
+        Files.writeString(pretty, "[\n  {\"id\": 1,\n   \"prompt\": \"a\"}\n]\n");
+        m = message(pretty, tmp.resolve("pretty-out"));
+        assertTrue(m.contains("has no line that parses as a JSON object, e.g. ") && m.contains("pretty.json line 1"), m);
         Path clash = jsonl("clash", "{\"id\": 1, \"prompt\": \"a\", \"error\": \"mine\"}");
         m = message(clash, tmp.resolve("clash-out"), "--keep-columns", "error");
         assertTrue(m.contains("input column 'error' is copied to the output, which has a result column named 'error'"), m);
