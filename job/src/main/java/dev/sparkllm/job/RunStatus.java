@@ -61,7 +61,23 @@ final class RunStatus {
         }
     }
 
+    /**
+     * Handles SIGINT and SIGTERM before the JVM starts shutting down (the moment shutdown starts, Spark's threads
+     * begin failing tasks and logging them), then exits as the signal would have. Where the signals cannot be
+     * handled (ignored by the parent, as for background jobs), a shutdown hook that runs before Spark's own does
+     * the same, as early as it can.
+     */
     static void installInterruptHandler() {
+        for (String name : new String[]{"INT", "TERM"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
+                    if (!finished) onInterrupt();
+                    System.exit(128 + s.getNumber());
+                });
+            } catch (IllegalArgumentException ignoredOrReserved) {
+                // the shutdown hook below covers it
+            }
+        }
         org.apache.spark.util.ShutdownHookManager.addShutdownHook(PRIORITY, new scala.runtime.AbstractFunction0<>() {
             @Override
             public scala.runtime.BoxedUnit apply() {
@@ -71,7 +87,8 @@ final class RunStatus {
         });
     }
 
-    private static void onInterrupt() {
+    private static synchronized void onInterrupt() {
+        if (interrupted) return;
         interrupted = true;
         PrintStream console = System.out;
         org.apache.logging.log4j.core.config.Configurator.setAllLevels(
