@@ -83,12 +83,17 @@ final class ChunkedOutput {
         if (!foreign.isEmpty()) {
             String what = m == null ? "has no sparkllm run record (" + manifest() + "), so none of its files are"
                     + " sparkllm's" : "holds files that its sparkllm run record does not account for";
-            throw new IllegalArgumentException("--output " + root + " " + what + ": " + foreign.get(0)
+            throw new IllegalArgumentException("--output " + root + " " + what + ": " + display(foreign.get(0))
                     + (foreign.size() > 1 ? " and " + (foreign.size() - 1) + " more" : "") + ". sparkllm never deletes or "
                     + "writes among files it did not write (not even with --force): choose a new or empty --output, "
                     + "or move those files away");
         }
         return m;
+    }
+
+    /** A path as the user wrote it: without the scheme for local files. */
+    static String display(Path p) {
+        return "file".equals(p.toUri().getScheme()) ? p.toUri().getPath() : p.toString();
     }
 
     /** Whether the run record {@code m} (null: none yet) proves that an entry of the output root is sparkllm's. */

@@ -293,7 +293,7 @@ final class InputTable {
             long n = unreadable.count();
             String file = bad.get(0).getString(0);
             String why = bad.get(0).getString(1);
-            throw new IllegalArgumentException(n + " input row" + (n == 1 ? "" : "s") + " have an id that cannot be read, e.g. "
+            throw new IllegalArgumentException(n + " input row" + (n == 1 ? " has" : "s have") + " an id that cannot be read, e.g. "
                     + InputLines.describe(fs, file, why, format) + "; fix or remove "
                     + (n == 1 ? "that row" : "those rows") + " (the job stops rather than lose a row's id)");
         }

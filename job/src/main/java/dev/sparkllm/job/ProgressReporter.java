@@ -92,13 +92,20 @@ final class ProgressReporter implements AutoCloseable {
         double occ = steps <= 0 ? 0 : Math.max(0, (t.occupancy() - base.occupancy()) / steps);
         String left = done ? "0s" : rows == 0 ? "?" : duration((long) ((totalRows - rows) * secs / rows));
         String line = String.format(Locale.ROOT,
-                "sparkllm progress: %d/%d rows (%.1f%%), %d failed, %.0f tok/s, batch %.2f, %s",
+                "sparkllm progress: %d/%d rows (%.1f%%), %d failed, %.0f tok/s, batch %s, %s",
                 rows, totalRows, totalRows == 0 ? 100.0 : 100.0 * rows / totalRows,
-                Math.max(0, t.failed() - base.failed()), tokPerSec, occ,
+                Math.max(0, t.failed() - base.failed()), tokPerSec, occupancyText(occ),
                 done ? "done in " + duration((long) secs) : "left ~" + left);
         lastLine = line;
         System.out.println(line);
         LOG.info(line);
+    }
+
+    /** Occupancy with two significant digits: a few sequences in a batch of 256 read 0.012, not 0.00. */
+    static String occupancyText(double occupancy) {
+        if (occupancy <= 0) return "0";
+        if (occupancy >= 0.1) return String.format(Locale.ROOT, "%.2f", occupancy);
+        return new java.math.BigDecimal(occupancy).round(new java.math.MathContext(2)).toPlainString();
     }
 
     static String duration(long seconds) {

@@ -102,11 +102,12 @@ public final class RunSummary {
     String toText() {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "sparkllm done: %d input rows, %d with an output row "
                         + "in %s (%d ok, %d failed; %d generated now, %d already committed); %d prompt + %d completion "
-                        + "tokens; %.1f s, %.1f tok/s, batch occupancy %.2f; summary in %s/_sparkllm_summary.json",
+                        + "tokens; %.1f s, %.1f tok/s, batch occupancy %s; summary in %s/_sparkllm_summary.json",
                 getLong("input_rows"), getLong("output_rows_for_input"), fields.get("output"), getLong("rows_ok"),
                 getLong("rows_failed"), getLong("rows_generated_this_run"), getLong("rows_skipped"),
                 getLong("prompt_tokens"), getLong("completion_tokens"), (Double) fields.get("wall_seconds"),
-                (Double) fields.get("completion_tokens_per_second"), (Double) fields.get("batch_occupancy"),
+                (Double) fields.get("completion_tokens_per_second"),
+                ProgressReporter.occupancyText((Double) fields.get("batch_occupancy")),
                 fields.get("output")));
         if (getLong("extra_dropped_this_run") > 0) {
             b.append(String.format(Locale.ROOT, "%nsparkllm: deleted %d output rows whose ids are no longer in the input "
