@@ -214,7 +214,8 @@ public final class GenerateJob {
             spark.sparkContext().removeSparkListener(timings);
         }
         OutputRows.Totals totals = OutputRows.totals(staged,
-                OutputRows.committed(spark, out, o.outputFormat, outSchema, manifest.chunks()), idColumn);
+                OutputRows.committed(spark, out, o.outputFormat, outSchema, manifest.chunks()), idColumn,
+                o.promptColumn != null ? o.promptColumn : o.messagesColumn);
         RunSummary summary = RunSummary.of(o, manifest, inputRows, totals, new RunSummary.RunFacts(toGenerate, toDrop,
                 tokens, occupancy, timings.tasks(), work.size(), System.currentTimeMillis() - start));
         summary.write(out);

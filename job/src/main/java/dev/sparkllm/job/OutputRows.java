@@ -18,6 +18,7 @@ import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -64,7 +65,7 @@ final class OutputRows {
     }
 
     static Map<Integer, ChunkIds> perChunk(Dataset<Row> staged, Dataset<Row> committed, String idColumn) {
-        Dataset<Row> joined = joined(staged, committed, idColumn);
+        Dataset<Row> joined = joined(staged, committed, idColumn, null);
         Column chunk = coalesce(col("__ik"), col("__ok"));
         Map<Integer, ChunkIds> m = new HashMap<>();
         for (Row r : joined.groupBy(chunk.as("__k")).agg(count(col("__iid")),
@@ -76,34 +77,53 @@ final class OutputRows {
         return m;
     }
 
-    /** Input ids against committed rows: one row per (input id, its output rows) pair, full outer. */
-    static Dataset<Row> joined(Dataset<Row> staged, Dataset<Row> committed, String idColumn) {
-        Dataset<Row> in = staged.select(Columns.col(idColumn).as("__iid"), col(ChunkedOutput.CHUNK_COLUMN).as("__ik"));
-        Dataset<Row> out = committed.select(Columns.col(idColumn).as("__oid"), col(CHUNK).as("__ok"),
-                col("finish_reason").as("__fr"), col("prompt_tokens").as("__pt"), col("completion_tokens").as("__ct"));
+    /**
+     * Input ids against committed rows: one row per (input id, its output rows) pair, full outer; with
+     * {@code textColumn}, also the input's and the output's prompt (or messages) and the input's row error.
+     */
+    static Dataset<Row> joined(Dataset<Row> staged, Dataset<Row> committed, String idColumn, String textColumn) {
+        List<Column> inCols = new ArrayList<>(List.of(Columns.col(idColumn).as("__iid"),
+                col(ChunkedOutput.CHUNK_COLUMN).as("__ik")));
+        List<Column> outCols = new ArrayList<>(List.of(Columns.col(idColumn).as("__oid"), col(CHUNK).as("__ok"),
+                col("finish_reason").as("__fr"), col("prompt_tokens").as("__pt"), col("completion_tokens").as("__ct")));
+        if (textColumn != null) {
+            inCols.add(Columns.col(textColumn).as("__it"));
+            inCols.add(Columns.col(InputTable.INPUT_ERROR).as("__ie"));
+            outCols.add(Columns.col(textColumn).as("__ot"));
+        }
+        Dataset<Row> in = staged.select(inCols.toArray(Column[]::new));
+        Dataset<Row> out = committed.select(outCols.toArray(Column[]::new));
         return in.join(out, in.col("__iid").eqNullSafe(out.col("__oid")), "full_outer");
     }
 
-    /** Counts for the summary: see {@link RunSummary}. */
+    /**
+     * Counts for the summary: see {@link RunSummary}. {@code changedText}: output rows for input ids whose prompt
+     * (or messages) differs from the input's now; resume is keyed by ids, so they are kept and reported.
+     */
     record Totals(long outputRows, long outputRowsForInput, long missing, long extra, long failed, long promptTokens,
-                  long completionTokens, long duplicateIds, Object extraExample, Object missingExample) {
+                  long completionTokens, long duplicateIds, Object extraExample, Object missingExample,
+                  long changedText, Object changedExample) {
     }
 
-    static Totals totals(Dataset<Row> staged, Dataset<Row> committed, String idColumn) {
-        Dataset<Row> j = joined(staged, committed, idColumn);
+    static Totals totals(Dataset<Row> staged, Dataset<Row> committed, String idColumn, String textColumn) {
+        Dataset<Row> j = joined(staged, committed, idColumn, textColumn);
         Column forInput = col("__iid").isNotNull().and(col("__oid").isNotNull());
+        Column changed = forInput.and(col("__ie").isNull()).and(not(col("__it").eqNullSafe(col("__ot"))));
         Row r = j.agg(count(col("__oid")), sum(when(forInput, 1).otherwise(0)),
                 sum(when(col("__oid").isNull(), 1).otherwise(0)), sum(when(col("__iid").isNull(), 1).otherwise(0)),
                 sum(when(forInput.and(col("__fr").equalTo("error")), 1).otherwise(0)),
-                sum(when(forInput, col("__pt")).otherwise(lit(0))), sum(when(forInput, col("__ct")).otherwise(lit(0))))
+                sum(when(forInput, col("__pt")).otherwise(lit(0))), sum(when(forInput, col("__ct")).otherwise(lit(0))),
+                sum(when(changed, 1).otherwise(0)))
                 .first();
         long duplicates = committed.groupBy(Columns.col(idColumn)).count().where(col("count").gt(1)).count();
         long extra = longAt(r, 3);
         long missing = longAt(r, 2);
+        long changedText = longAt(r, 7);
         Object extraExample = extra == 0 ? null : j.where(col("__iid").isNull()).select("__oid").first().get(0);
         Object missingExample = missing == 0 ? null : j.where(col("__oid").isNull()).select("__iid").first().get(0);
+        Object changedExample = changedText == 0 ? null : j.where(changed).select("__iid").first().get(0);
         return new Totals(longAt(r, 0), longAt(r, 1), missing, extra, longAt(r, 4), longAt(r, 5), longAt(r, 6),
-                duplicates, extraExample, missingExample);
+                duplicates, extraExample, missingExample, changedText, changedExample);
     }
 
     private static long longAt(Row r, int i) {

@@ -32,10 +32,13 @@ record RunManifest(Map<String, Object> identity, long rows, int chunks, int part
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** What the output was made from besides the model and settings: input, its columns and their types, format. */
+    /**
+     * What the output was made from besides the model and settings: the input's columns and their types, the
+     * format. Not the input's path: rows are keyed by ids, so a rerun on another or a changed input is a changed
+     * input (new ids generated, removed ones reported), not another run.
+     */
     static Map<String, Object> identity(JobOptions o, Map<String, Object> fingerprint, String inputColumnTypes) {
         Map<String, Object> id = new LinkedHashMap<>(fingerprint);
-        id.put("input", o.input);
         id.put("id_column", o.idColumn);
         id.put("prompt_column", o.promptColumn);
         id.put("messages_column", o.messagesColumn);

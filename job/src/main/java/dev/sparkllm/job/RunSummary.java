@@ -18,6 +18,8 @@ import java.util.Map;
  * missing                 input ids with no output row (0 after a successful run)
  * extra                   output rows whose id is no longer in the input (kept unless --drop-extra-ids)
  * duplicate_ids           ids with more than one output row (0 after a successful run)
+ * changed_prompts         output rows whose prompt (or messages) is not the input's now: kept, as resume is
+ *                         keyed by ids (give such rows new ids, or use a new --output, to regenerate them)
  * rows_ok, rows_failed    output rows for input ids, by finish reason (error or not)
  * rows_generated_this_run, rows_skipped (already committed), extra_dropped_this_run
  * prompt_tokens, completion_tokens (output rows for input ids), completion_tokens_this_run, tokens/s,
@@ -63,6 +65,8 @@ public final class RunSummary {
         f.put("extra_example", t.extraExample() == null ? null : String.valueOf(t.extraExample()));
         f.put("missing_example", t.missingExample() == null ? null : String.valueOf(t.missingExample()));
         f.put("duplicate_ids", t.duplicateIds());
+        f.put("changed_prompts", t.changedText());
+        f.put("changed_prompt_example", t.changedExample() == null ? null : String.valueOf(t.changedExample()));
         f.put("rows_ok", t.outputRowsForInput() - t.failed());
         f.put("rows_failed", t.failed());
         f.put("rows_generated_this_run", run.generated());
@@ -117,6 +121,11 @@ public final class RunSummary {
             b.append(String.format(Locale.ROOT, "%nsparkllm: %d output rows have ids that are no longer in the input, e.g. "
                     + "'%s'; they are kept (rerun with --drop-extra-ids to delete them)", getLong("extra"),
                     fields.get("extra_example")));
+        }
+        if (getLong("changed_prompts") > 0) {
+            b.append(String.format(Locale.ROOT, "%nsparkllm: %d output rows were generated from a prompt that differs "
+                    + "from the input's now, e.g. id '%s'; reruns are keyed by ids, so they are kept (give changed "
+                    + "rows new ids to generate them again)", getLong("changed_prompts"), fields.get("changed_prompt_example")));
         }
         if (!complete()) {
             b.append(String.format(Locale.ROOT, "%nsparkllm: incomplete: %d input ids have no output row (e.g. '%s') and "

@@ -179,9 +179,10 @@ class JobPromisesTest {
         assertTrue(m.contains("1 id occurs more than once in column 'id'") && m.contains("e.g. 'e' (2 rows)"), m);
         assertEquals(4, rowsById(out, "parquet", "id").size(), "the committed output is untouched");
 
-        // Add a row and drop three.
-        Files.write(in, List.of("{\"id\": \"a\", \"prompt\": \"one\"}", "{\"id\": \"e\", \"prompt\": \"five\"}"));
-        RunSummary second = run(in, out);
+        // Add a row and drop three (in a file of another name: rows are keyed by ids, not by the input's path).
+        Path moved = tmp.resolve("changing-2.jsonl");
+        Files.write(moved, List.of("{\"id\": \"a\", \"prompt\": \"one\"}", "{\"id\": \"e\", \"prompt\": \"five\"}"));
+        RunSummary second = run(moved, out);
         assertEquals(1, second.getLong("rows_generated_this_run"), "only the new id");
         assertEquals(2, second.getLong("input_rows"));
         assertEquals(2, second.getLong("output_rows_for_input"));
@@ -197,7 +198,15 @@ class JobPromisesTest {
         assertEquals(aGeneration, rows.get("a").getAs("generation"), "a committed row is kept as it was");
         assertEquals("five", rows.get("e").getAs("prompt"));
 
-        RunSummary dropped = run(in, out, "--drop-extra-ids");
+        assertEquals(0, second.getLong("changed_prompts"));
+        Files.write(moved, List.of("{\"id\": \"a\", \"prompt\": \"one, changed\"}", "{\"id\": \"e\", \"prompt\": \"five\"}"));
+        RunSummary changed = run(moved, out);
+        assertEquals(0, changed.getLong("rows_generated_this_run"), "keyed by ids: a's committed row is kept");
+        assertEquals(1, changed.getLong("changed_prompts"));
+        assertTrue(changed.toText().contains("1 output rows were generated from a prompt that differs"), changed.toText());
+        Files.write(moved, List.of("{\"id\": \"a\", \"prompt\": \"one\"}", "{\"id\": \"e\", \"prompt\": \"five\"}"));
+
+        RunSummary dropped = run(moved, out, "--drop-extra-ids");
         assertEquals(0, dropped.getLong("rows_generated_this_run"));
         assertEquals(3, dropped.getLong("extra_dropped_this_run"));
         assertEquals(0, dropped.getLong("extra"));
