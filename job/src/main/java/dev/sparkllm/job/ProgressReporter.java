@@ -27,18 +27,19 @@ final class ProgressReporter implements AutoCloseable {
     private volatile String lastLine;
     private final Totals base;
 
-    private record Totals(long rows, long failed, long tokens, long steps, double occupancy) {
+    private record Totals(long rows, long failed, long tokens, long decoded, long steps, double occupancy) {
         static Totals of(Map<String, ProgressReport> reports) {
-            long rows = 0, failed = 0, tokens = 0, steps = 0;
+            long rows = 0, failed = 0, tokens = 0, decoded = 0, steps = 0;
             double occ = 0;
             for (ProgressReport r : reports.values()) {
                 rows += r.rowsOk() + r.rowsFailed();
                 failed += r.rowsFailed();
                 tokens += r.completionTokens();
+                decoded += r.decodeTokens();
                 steps += r.engineSteps();
                 occ += r.occupancySum();
             }
-            return new Totals(rows, failed, tokens, steps, occ);
+            return new Totals(rows, failed, tokens, decoded, steps, occ);
         }
     }
 
@@ -87,7 +88,8 @@ final class ProgressReporter implements AutoCloseable {
         Totals t = Totals.of(SparkLlmPlugin.executorReports());
         long rows = done ? totalRows : Math.min(totalRows, Math.max(0, t.rows() - base.rows()));
         double secs = Math.max(1e-3, (System.currentTimeMillis() - startMillis) / 1000.0);
-        double tokPerSec = Math.max(0, t.tokens() - base.tokens()) / secs;
+        // Tokens as the engines generate them, so the rate shows before the first row is complete.
+        double tokPerSec = Math.max(0, Math.max(t.decoded() - base.decoded(), t.tokens() - base.tokens())) / secs;
         long steps = t.steps() - base.steps();
         double occ = steps <= 0 ? 0 : Math.max(0, (t.occupancy() - base.occupancy()) / steps);
         String left = done ? "0s" : rows == 0 ? "?" : duration((long) ((totalRows - rows) * secs / rows));

@@ -27,15 +27,17 @@ public final class ExecutorProgress {
         long steps = 0;
         double occupancy = 0;
         long busy = 0;
+        long decoded = 0;
         int engines = 0;
         for (var m : EngineHolder.metrics()) {
             steps += m.steps();
+            decoded += m.decodeTokens();
             occupancy += m.batchOccupancySum();
             busy += m.busyNanos();
             engines++;
         }
         return new ProgressReport(EngineHolder.executorId(), System.currentTimeMillis(), ROWS_OK.sum(),
                 ROWS_FAILED.sum(), PROMPT_TOKENS.sum(), COMPLETION_TOKENS.sum(), steps, occupancy, busy, engines,
-                EngineHolder.creations());
+                EngineHolder.creations(), decoded);
     }
 }
