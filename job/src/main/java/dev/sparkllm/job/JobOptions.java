@@ -170,6 +170,7 @@ public final class JobOptions {
             case "show" -> show = positive(v, flag, 0);
             case "stop" -> sampling.merge("stop", v, (a, b) -> a + "\u0000" + b); // NUL-separated list
             case "stop-token-id" -> sampling.merge("stop_token_ids", String.valueOf(parseLong(v, flag)), (a, b) -> a + "," + b);
+            case "stop-token-ids" -> sampling.merge("stop_token_ids", v, (a, b) -> a + "," + b);
             default -> {
                 if (!SAMPLING.containsKey(name)) {
                     throw new IllegalArgumentException("unknown option " + flag + "; run with --help for the list");
