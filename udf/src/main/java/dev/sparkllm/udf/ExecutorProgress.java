@@ -16,6 +16,13 @@ public final class ExecutorProgress {
     private ExecutorProgress() {
     }
 
+    static void reset() {
+        ROWS_OK.reset();
+        ROWS_FAILED.reset();
+        PROMPT_TOKENS.reset();
+        COMPLETION_TOKENS.reset();
+    }
+
     static void rowDone(boolean ok, int promptTokens, int completionTokens) {
         (ok ? ROWS_OK : ROWS_FAILED).increment();
         PROMPT_TOKENS.add(promptTokens);

@@ -73,6 +73,13 @@ public final class SparkLlmPlugin implements SparkPlugin {
     static final class Driver implements DriverPlugin {
         static final Map<String, ProgressReport> REPORTS = new ConcurrentHashMap<>();
 
+        /** A new application in this JVM (tests, notebooks): the reports of an earlier one's executors are gone. */
+        @Override
+        public Map<String, String> init(org.apache.spark.SparkContext sc, PluginContext ctx) {
+            REPORTS.clear();
+            return Collections.emptyMap();
+        }
+
         @Override
         public Object receive(Object message) {
             // Periodic and end-of-task reports may arrive out of order: keep the newest snapshot.
@@ -91,6 +98,9 @@ public final class SparkLlmPlugin implements SparkPlugin {
         @Override
         public void init(PluginContext ctx, Map<String, String> extraConf) {
             context = ctx;
+            // A new executor (in local mode possibly in a JVM that ran an earlier application): counters start
+            // at zero like its engines' do, so the driver's differences stay within one application.
+            ExecutorProgress.reset();
             var metrics = ctx.metricRegistry();
             metrics.register("engineCreations", (Gauge<Integer>) EngineHolder::creations);
             metrics.register("rowsOk", (Gauge<Long>) ExecutorProgress.ROWS_OK::sum);
