@@ -133,7 +133,7 @@ class StandaloneClusterIT {
         assertEquals(0, ((Number) summary.get("missing")).intValue());
         assertTrue(((Number) summary.get("batch_occupancy")).doubleValue() > 0.05,
                 "the executors' engines ran several sequences per step: " + summary.get("batch_occupancy"));
-        assertTrue(log("driver.log").contains("sparkllm progress: " + ROWS + "/" + ROWS + " rows (100.0%)"),
+        assertTrue(Files.readString(tmp.resolve("driver.log")).contains("sparkllm progress: " + ROWS + "/" + ROWS + " rows (100.0%)"),
                 "the last progress line reads N/N:\n" + log("driver.log"));
 
         Map<String, Integer> creations = engineCreationsPerExecutor(workDir);
