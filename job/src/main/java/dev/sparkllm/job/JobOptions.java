@@ -57,6 +57,7 @@ public final class JobOptions {
     String tokenizerMode;
     Integer window;
     boolean retryErrors;
+    boolean dropExtraIds;
     boolean force;
     String master;
     int progressSeconds = 10;
@@ -71,7 +72,9 @@ public final class JobOptions {
               --output-format F           parquet | json (default parquet)
               --prompt-column C           prompt text column (default "prompt"; for text input the line)
               --messages-column C         array<struct<role, content>> column instead of a prompt column
-              --id-column C               unique row id column (default: derived from file and row position)
+              --id-column C               unique row id column, any string, integer or decimal column; the output
+                                          keeps its name and type (default: an input column named id, else
+                                          string ids "FILE:N" from the input file and row position)
               --keep-columns A,B          input columns copied to the output
               --template T                prompt template: raw, llama-2-chat, system-user-assistant, model, or a file
               --system-prompt S           system prompt
@@ -80,7 +83,8 @@ public final class JobOptions {
               --allow-special-tokens      special-token text in prompts becomes special tokens
               --max-new-tokens N, --min-new-tokens N, --temperature X, --top-k N, --top-p X, --min-p X,
               --repetition-penalty X, --presence-penalty X, --frequency-penalty X, --stop S (repeatable),
-              --stop-token-ids 1,2, --ignore-eos  sampling (row > command line > preset > model)
+              --stop-token-ids 1,2, --stop-token-id ID (repeatable), --ignore-eos
+                                          sampling (row > command line > preset > model)
               --seed N                    job seed; each row's seed derives from it and the row id
               --row-param NAME=COLUMN     per-row sampling value from a column (repeatable)
               --logprobs N                log-probabilities of generated tokens and N alternatives
@@ -96,7 +100,13 @@ public final class JobOptions {
               --window N                  requests each task keeps in flight (default: twice the engine's
                                           max_batch shared by the executor's concurrent tasks)
               --retry-errors              regenerate rows that failed in an earlier run
-              --force                     discard an earlier run's output made with another model or settings
+              --drop-extra-ids            delete output rows whose ids are no longer in the input (default: keep
+                                          and report them)
+              --force                     when --output holds an earlier sparkllm run made with another model,
+                                          tokenizer, template, settings or input columns: delete that run's chunks,
+                                          staged input, run record and summary (only what its run record lists)
+                                          and start over. Files sparkllm did not write are never deleted: an
+                                          --output holding any stops the job, with or without --force
               --master URL                Spark master (default: spark-submit's, else local[*])
               --progress-seconds N        progress line interval (default 10)
               --show N                    print the first N rows of the output table at the end (default 5, 0 = none)
@@ -117,6 +127,7 @@ public final class JobOptions {
             switch (name) {
                 case "include-token-ids" -> o.includeTokenIds = true;
                 case "retry-errors" -> o.retryErrors = true;
+                case "drop-extra-ids" -> o.dropExtraIds = true;
                 case "force" -> o.force = true;
                 case "allow-special-tokens" -> o.allowSpecialTokens = true;
                 case "ignore-eos" -> o.sampling.put("ignore_eos", "true");
@@ -166,6 +177,8 @@ public final class JobOptions {
             case "progress-seconds" -> progressSeconds = positive(v, flag, 1);
             case "show" -> show = positive(v, flag, 0);
             case "stop" -> sampling.merge("stop", v, (a, b) -> a + "\u0000" + b); // NUL-separated list
+            case "stop-token-id" -> sampling.merge("stop_token_ids", String.valueOf(parseLong(v, flag)), (a, b) -> a + "," + b);
+            case "stop-token-ids" -> sampling.merge("stop_token_ids", v, (a, b) -> a + "," + b);
             default -> {
                 if (!SAMPLING.containsKey(name)) {
                     throw new IllegalArgumentException("unknown option " + flag + "; run with --help for the list");

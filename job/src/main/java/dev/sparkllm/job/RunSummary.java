@@ -1,9 +1,5 @@
 package dev.sparkllm.job;
 
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
@@ -12,16 +8,23 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.lit;
-
 /**
- * The end-of-run summary, printed and written as JSON next to the output ({@code OUTPUT/_sparkllm_summary.json}):
- * rows ok, failed and skipped (already committed before this run), tokens in and out, wall time, tokens/s,
- * batch occupancy, and per-partition timings.
+ * The end-of-run summary, printed and written as JSON next to the output ({@code OUTPUT/_sparkllm_summary.json}).
+ * Its id accounting is what exit code 0 promises: every id of this run's input has exactly one output row.
+ * <pre>
+ * input_rows              ids in this run's input
+ * output_rows             committed output rows
+ * output_rows_for_input   output rows whose id is in this run's input
+ * missing                 input ids with no output row (0 after a successful run)
+ * extra                   output rows whose id is no longer in the input (kept unless --drop-extra-ids)
+ * duplicate_ids           ids with more than one output row (0 after a successful run)
+ * changed_prompts         output rows whose prompt (or messages) is not the input's now: kept, as resume is
+ *                         keyed by ids (give such rows new ids, or use a new --output, to regenerate them)
+ * rows_ok, rows_failed    output rows for input ids, by finish reason (error or not)
+ * rows_generated_this_run, rows_skipped (already committed), extra_dropped_this_run
+ * prompt_tokens, completion_tokens (output rows for input ids), completion_tokens_this_run, tokens/s,
+ * batch_occupancy         the engines' mean sequences per step / max batch over this run's steps
+ * </pre>
  */
 public final class RunSummary {
 
@@ -39,52 +42,55 @@ public final class RunSummary {
         return ((Number) fields.get(key)).longValue();
     }
 
-    static RunSummary collect(SparkSession spark, JobOptions o, ChunkedOutput out, RunManifest m, long generated,
-                              List<Integer> processedChunks, List<TaskTimings.Task> tasks, double occupancy,
-                              long wallMillis) {
-        Dataset<Row> table = spark.read().format(o.outputFormat).load(out.root.toString());
-        String id = o.idColumn != null ? o.idColumn : InputTable.DERIVED_ID;
-        long duplicates = table.groupBy(col(id)).count().where(col("count").gt(1)).count();
-        Row all = table.agg(count(lit(1)), lit(0L),
-                sum(when(col("finish_reason").equalTo("error"), 1).otherwise(0)),
-                sum(col("prompt_tokens")), sum(col("completion_tokens"))).first();
-        long completionThisRun = 0;
-        if (!processedChunks.isEmpty()) {
-            Row r = table.where(col("chunk").isin(processedChunks.toArray())).agg(sum(col("completion_tokens"))).first();
-            completionThisRun = r.isNullAt(0) ? 0 : r.getLong(0);
-        }
+    /** Whether every input id has exactly one output row: the condition for exit code 0. */
+    public boolean complete() {
+        return getLong("missing") == 0 && getLong("duplicate_ids") == 0;
+    }
+
+    /** What the run did, besides the counts it reads from the output. */
+    record RunFacts(long generated, long extraDropped, long completionTokensThisRun, double occupancy,
+                    List<TaskTimings.Task> tasks, int chunksWritten, long wallMillis) {
+    }
+
+    static RunSummary of(JobOptions o, RunManifest m, long inputRows, OutputRows.Totals t, RunFacts run) {
         Map<String, Object> f = new LinkedHashMap<>();
-        long rows = all.getLong(0);
-        long failed = all.isNullAt(2) ? 0 : all.getLong(2);
         f.put("output", o.output);
         f.put("model", o.model);
         f.put("model_fingerprint", m.identity().get("model_fingerprint"));
-        f.put("input_rows", m.rows());
-        f.put("output_rows", rows);
-        f.put("duplicate_ids", duplicates);
-        f.put("rows_ok", rows - failed);
-        f.put("rows_failed", failed);
-        f.put("rows_generated_this_run", generated);
-        f.put("rows_skipped", m.rows() - generated);
-        f.put("prompt_tokens", all.isNullAt(3) ? 0 : all.getLong(3));
-        f.put("completion_tokens", all.isNullAt(4) ? 0 : all.getLong(4));
-        f.put("completion_tokens_this_run", completionThisRun);
-        f.put("wall_seconds", wallMillis / 1000.0);
-        f.put("completion_tokens_per_second", wallMillis == 0 ? 0 : completionThisRun * 1000.0 / wallMillis);
-        f.put("batch_occupancy", occupancy);
+        f.put("input_rows", inputRows);
+        f.put("output_rows", t.outputRows());
+        f.put("output_rows_for_input", t.outputRowsForInput());
+        f.put("missing", t.missing());
+        f.put("extra", t.extra());
+        f.put("extra_example", t.extraExample() == null ? null : String.valueOf(t.extraExample()));
+        f.put("missing_example", t.missingExample() == null ? null : String.valueOf(t.missingExample()));
+        f.put("duplicate_ids", t.duplicateIds());
+        f.put("changed_prompts", t.changedText());
+        f.put("changed_prompt_example", t.changedExample() == null ? null : String.valueOf(t.changedExample()));
+        f.put("rows_ok", t.outputRowsForInput() - t.failed());
+        f.put("rows_failed", t.failed());
+        f.put("rows_generated_this_run", run.generated());
+        f.put("rows_skipped", inputRows - run.generated());
+        f.put("extra_dropped_this_run", run.extraDropped());
+        f.put("prompt_tokens", t.promptTokens());
+        f.put("completion_tokens", t.completionTokens());
+        f.put("completion_tokens_this_run", run.completionTokensThisRun());
+        f.put("wall_seconds", run.wallMillis() / 1000.0);
+        f.put("completion_tokens_per_second", run.wallMillis() == 0 ? 0.0 : run.completionTokensThisRun() * 1000.0 / run.wallMillis());
+        f.put("batch_occupancy", run.occupancy());
         f.put("chunks", m.chunks());
         f.put("partitions", m.partitions());
-        f.put("chunks_written_this_run", processedChunks.size());
+        f.put("chunks_written_this_run", run.chunksWritten());
         List<Map<String, Object>> parts = new ArrayList<>();
-        for (TaskTimings.Task t : tasks) {
+        for (TaskTimings.Task task : run.tasks()) {
             Map<String, Object> p = new LinkedHashMap<>();
-            p.put("chunk", t.chunk());
-            p.put("partition", t.partition());
-            p.put("attempt", t.attempt());
-            p.put("executor", t.executor());
-            p.put("seconds", t.millis() / 1000.0);
-            p.put("rows", t.rowsWritten());
-            p.put("succeeded", t.ok());
+            p.put("chunk", task.chunk());
+            p.put("partition", task.partition());
+            p.put("attempt", task.attempt());
+            p.put("executor", task.executor());
+            p.put("seconds", task.millis() / 1000.0);
+            p.put("rows", task.rowsWritten());
+            p.put("succeeded", task.ok());
             parts.add(p);
         }
         f.put("tasks", parts);
@@ -98,13 +104,34 @@ public final class RunSummary {
     }
 
     String toText() {
-        return String.format(Locale.ROOT, "sparkllm done: %d rows in %s (%d ok, %d failed; %d generated now, %d already "
-                        + "committed); %d prompt + %d completion tokens; %.1f s, %.1f tok/s, batch occupancy %.2f; "
-                        + "summary in %s/_sparkllm_summary.json",
-                getLong("output_rows"), fields.get("output"), getLong("rows_ok"), getLong("rows_failed"),
-                getLong("rows_generated_this_run"), getLong("rows_skipped"), getLong("prompt_tokens"),
-                getLong("completion_tokens"), (Double) fields.get("wall_seconds"),
-                (Double) fields.get("completion_tokens_per_second"), (Double) fields.get("batch_occupancy"),
-                fields.get("output"));
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "sparkllm done: %d input rows, %d with an output row "
+                        + "in %s (%d ok, %d failed; %d generated now, %d already committed); %d prompt + %d completion "
+                        + "tokens; %.1f s, %.1f tok/s, batch occupancy %s; summary in %s/_sparkllm_summary.json",
+                getLong("input_rows"), getLong("output_rows_for_input"), fields.get("output"), getLong("rows_ok"),
+                getLong("rows_failed"), getLong("rows_generated_this_run"), getLong("rows_skipped"),
+                getLong("prompt_tokens"), getLong("completion_tokens"), (Double) fields.get("wall_seconds"),
+                (Double) fields.get("completion_tokens_per_second"),
+                ProgressReporter.occupancyText((Double) fields.get("batch_occupancy")),
+                fields.get("output")));
+        if (getLong("extra_dropped_this_run") > 0) {
+            b.append(String.format(Locale.ROOT, "%nsparkllm: deleted %d output rows whose ids are no longer in the input "
+                    + "(--drop-extra-ids)", getLong("extra_dropped_this_run")));
+        }
+        if (getLong("extra") > 0) {
+            b.append(String.format(Locale.ROOT, "%nsparkllm: %d output rows have ids that are no longer in the input, e.g. "
+                    + "'%s'; they are kept (rerun with --drop-extra-ids to delete them)", getLong("extra"),
+                    fields.get("extra_example")));
+        }
+        if (getLong("changed_prompts") > 0) {
+            b.append(String.format(Locale.ROOT, "%nsparkllm: %d output rows were generated from a prompt that differs "
+                    + "from the input's now, e.g. id '%s'; reruns are keyed by ids, so they are kept (give changed "
+                    + "rows new ids to generate them again)", getLong("changed_prompts"), fields.get("changed_prompt_example")));
+        }
+        if (!complete()) {
+            b.append(String.format(Locale.ROOT, "%nsparkllm: incomplete: %d input ids have no output row (e.g. '%s') and "
+                    + "%d ids have more than one; rerun the same command to generate what is missing",
+                    getLong("missing"), fields.get("missing_example"), getLong("duplicate_ids")));
+        }
+        return b.toString();
     }
 }

@@ -50,6 +50,21 @@ class BundledModelJobTest {
     }
 
     @Test
+    void valuesNoRowCouldUseAreRefusedAsOptionsNamingTheModelsLimit() throws Exception {
+        Path input = tmp.resolve("one.jsonl");
+        Files.write(input, List.of("{\"id\": 1, \"prompt\": \"In the beginning\"}"));
+        Path output = tmp.resolve("refused");
+        for (String[] option : List.of(new String[]{"--stop-token-id", "999999"}, new String[]{"--max-new-tokens", "1000000000"})) {
+            var e = assertThrows(IllegalArgumentException.class, () -> GenerateJob.run(spark, JobOptions.parse(new String[]{
+                    "--model", MODEL.toString(), "--input", input.toString(), "--output", output.toString(), option[0], option[1]})));
+            assertTrue(e.getMessage().contains(option[0].equals("--stop-token-id")
+                    ? "stop token id 999999 is outside the model's vocabulary 0..1023"
+                    : "max_new_tokens 1000000000 does not fit the model's context of 1024 tokens"), e.getMessage());
+            assertFalse(Files.exists(output), "refused before anything is written");
+        }
+    }
+
+    @Test
     void sampledGenerationsMatchTheEngineAloneRowByRow() throws Exception {
         List<String> prompts = new ArrayList<>();
         List<String> lines = new ArrayList<>();

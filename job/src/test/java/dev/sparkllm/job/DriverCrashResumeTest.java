@@ -78,6 +78,47 @@ class DriverCrashResumeTest {
         spark.stop();
     }
 
+    /**
+     * Stopping a command-line run (Ctrl-C's SIGINT or a SIGTERM: both run the JVM's shutdown; the test sends SIGTERM,
+     * which a test JVM started in the background cannot have ignored) prints one line saying what is committed and
+     * how to resume, and no stack traces.
+     */
+    @Test
+    void anInterruptedRunPrintsOneLineSayingWhatIsCommittedAndHowToResume() throws Exception {
+        List<String> cp = ChildJvm.buildClasspath();
+        cp.add(0, Paths.get("target/classes").toAbsolutePath().toString());
+        cp.add(Paths.get("../udf/target/test-classes").toAbsolutePath().toString());
+        Path model = LocalSpark.fakeModel(tmp);
+        Path input = tmp.resolve("prompts.jsonl");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < ROWS; i++) lines.add("{\"id\": " + i + ", \"prompt\": \"verse " + i + "\"}");
+        Files.write(input, lines);
+        Path output = tmp.resolve("out");
+        List<String> jvm = List.of("-D" + GenerateJob.BINDING_CONF + "=" + FakeBinding.class.getName(),
+                "-Dspark.ui.enabled=false");
+        List<String> args = List.of("--master", "local[2]", "--model", model.toString(), "--input", input.toString(),
+                "--output", output.toString(), "--chunks", String.valueOf(CHUNKS), "--max-new-tokens", "8",
+                "--window", "4", "--engine-option", "step_micros=40000", "--engine-option", "max_batch=8");
+        Path log = tmp.resolve("interrupted.log");
+        Process run = ChildJvm.start(cp, GenerateJob.class.getName(), jvm, args, log, Map.of());
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+        while (committed(output).isEmpty() && run.isAlive() && System.nanoTime() < deadline) Thread.sleep(100);
+        assertTrue(run.isAlive(), "the run ended before it could be interrupted:\n" + Files.readString(log));
+        long before = Files.size(log);
+        run.destroy(); // SIGTERM
+        assertTrue(run.waitFor(2, TimeUnit.MINUTES), "the interrupted run did not stop");
+        byte[] all = Files.readAllBytes(log);
+        String after = new String(all, (int) before, all.length - (int) before, java.nio.charset.StandardCharsets.UTF_8);
+        List<String> printed = after.lines().filter(l -> !l.isBlank() && !l.startsWith("sparkllm progress:")
+                && !l.contains(" INFO ")).toList();
+        assertEquals(1, printed.size(), "one line after the interrupt, got:\n" + after + "\nwhole log:\n"
+                + new String(all, java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(printed.get(0).matches("sparkllm: interrupted; \\d+ of " + ROWS + " input rows have a committed output "
+                + "row in .*; run the same command again to resume: it generates only the rows without one\\."), printed.get(0));
+        assertFalse(after.contains("Exception"), after);
+        assertNotEquals(0, run.exitValue());
+    }
+
     static Set<Integer> committed(Path output) throws Exception {
         Set<Integer> done = new HashSet<>();
         if (!Files.isDirectory(output)) return done;

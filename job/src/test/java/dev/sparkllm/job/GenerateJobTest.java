@@ -95,7 +95,7 @@ class GenerateJobTest {
         assertEquals("error", rows.get("r11").getAs("finish_reason"));
         Row ok = rows.get("r0");
         assertNull(ok.getAs("error"));
-        assertTrue(((String) ok.getAs("parameters")).contains("\"max_new_tokens\":4"), (String) ok.getAs("parameters"));
+        assertEquals(4, ok.<Row>getAs("parameters").<Integer>getAs("max_new_tokens"));
         assertTrue(((String) ok.getAs("model")).startsWith("fake:"));
         assertEquals(120, s.getLong("output_rows"));
         assertEquals(0, s.getLong("duplicate_ids"));
@@ -103,6 +103,21 @@ class GenerateJobTest {
         var json = new ObjectMapper().readValue(out.resolve("_sparkllm_summary.json").toFile(), Map.class);
         assertEquals(120, ((Number) json.get("rows_ok")).intValue() + ((Number) json.get("rows_failed")).intValue());
         assertFalse(((List<?>) json.get("tasks")).isEmpty(), "per-partition timings");
+    }
+
+    @Test
+    void parametersIsAStructThatSqlAddressesInParquetAndJson() throws Exception {
+        Path in = prompts("params", 6);
+        for (String format : List.of("parquet", "json")) {
+            Path out = tmp.resolve("params-" + format);
+            run(args(in, out, "--temperature", "0.5", "--output-format", format));
+            spark.read().format(format).load(out.toString()).createOrReplaceTempView("params_" + format);
+            Row r = spark.sql("SELECT parameters.temperature, parameters.max_new_tokens, parameters.seed FROM params_"
+                    + format + " WHERE key = 'r1'").first();
+            assertEquals(0.5, ((Number) r.get(0)).doubleValue(), format);
+            assertEquals(5, ((Number) r.get(1)).intValue(), format);
+            assertNotNull(r.get(2), format + ": the derived seed is recorded");
+        }
     }
 
     @Test
@@ -143,7 +158,7 @@ class GenerateJobTest {
         assertTrue(e.getMessage().contains("temperature"), e.getMessage());
         RunSummary forced = run(args(in, out, "--temperature", "0.5", "--force"));
         assertEquals(30, forced.getLong("rows_generated_this_run"));
-        assertTrue(((String) byId(out, "parquet").get("r0").getAs("parameters")).contains("\"temperature\":0.5"));
+        assertEquals(0.5, byId(out, "parquet").get("r0").<Row>getAs("parameters").<Double>getAs("temperature"));
     }
 
     @Test
@@ -191,7 +206,7 @@ class GenerateJobTest {
         run(args(in, out));
         Map<String, Row> rows = byId(out, "parquet");
         assertEquals("hello, world", rows.get("a").getAs("prompt"));
-        assertTrue(((String) rows.get("b").getAs("parameters")).contains("\"max_new_tokens\":5"));
+        assertEquals(5, rows.get("b").<Row>getAs("parameters").<Integer>getAs("max_new_tokens"));
     }
 
     @Test
@@ -222,7 +237,7 @@ class GenerateJobTest {
         Path typed = tmp.resolve("typed.jsonl");
         Files.write(typed, List.of("{\"key\":\"a\",\"prompt\":5,\"n\":1,\"topic\":\"t\"}"));
         Path out = tmp.resolve("problems-out");
-        assertMessage("ids occur more than once in column 'key', e.g. 'a' (2 rows)", args(dupes, out));
+        assertMessage("1 id occurs more than once in column 'key', e.g. 'a' (2 rows)", args(dupes, out));
         assertMessage("prompt column 'text' is not in the input", args(in, out, "--prompt-column", "text"));
         assertMessage("prompt column 'prompt' has type bigint; expected string", args(typed, out));
         assertMessage("model directory /nonexistent/model does not exist",

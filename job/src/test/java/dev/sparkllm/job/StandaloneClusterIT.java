@@ -128,6 +128,13 @@ class StandaloneClusterIT {
         }
         assertEquals(ROWS, ids.size(), "one row per input id");
         spark.stop();
+        Map<?, ?> summary = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readValue(output.resolve("_sparkllm_summary.json").toFile(), Map.class);
+        assertEquals(0, ((Number) summary.get("missing")).intValue());
+        assertTrue(((Number) summary.get("batch_occupancy")).doubleValue() > 0.05,
+                "the executors' engines ran several sequences per step: " + summary.get("batch_occupancy"));
+        assertTrue(Files.readString(tmp.resolve("driver.log")).contains("sparkllm progress: " + ROWS + "/" + ROWS + " rows (100.0%)"),
+                "the last progress line reads N/N:\n" + log("driver.log"));
 
         Map<String, Integer> creations = engineCreationsPerExecutor(workDir);
         assertTrue(creations.size() >= 3, "two executors plus the replacement of the killed one: " + creations);

@@ -1,6 +1,6 @@
 package dev.sparkllm.udf;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkllm.engine.Engines;
 import dev.sparkllm.engine.api.GenerationEngine;
@@ -41,7 +41,6 @@ public final class EngineBinding implements GenerationBinding {
 
     /** Written by the driver beside a remote model's small files: the weights were not copied. */
     public static final String REMOTE_LISTING = ".sparkllm-remote-listing";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
     public GenerationEngine openEngine(Path localModelDir, String device, Map<String, String> options) {
@@ -73,7 +72,7 @@ public final class EngineBinding implements GenerationBinding {
                 throw new RowInputException(e.getMessage());
             }
             return new RowRequestFactory.PreparedRequest(new GenerationRequest(row.id(), prompt.tokenIds(), params),
-                    prompt.truncated(), json(SamplingSettings.of(params).toMap()));
+                    prompt.truncated(), SamplingSettings.of(params).toMap());
         };
     }
 
@@ -82,13 +81,20 @@ public final class EngineBinding implements GenerationBinding {
         boolean remote = Files.exists(localModelDir.resolve(REMOTE_LISTING));
         String fingerprint;
         GenerationConfig modelDefaults;
+        int positions;
+        int vocab;
         if (remote) {
             fingerprint = "remote:" + sha256(localModelDir, REMOTE_LISTING, "config.json", "quantize_config.json");
             modelDefaults = GenerationConfig.empty();
+            JsonNode config = readConfig(localModelDir.resolve("config.json"), settings);
+            positions = config.path("max_position_embeddings").asInt(2048);
+            vocab = config.path("vocab_size").asInt(Integer.MAX_VALUE);
         } else {
             try (ModelDirectory model = ModelDirectory.open(localModelDir)) {
                 fingerprint = model.fingerprint();
                 modelDefaults = model.generationConfig();
+                positions = model.config().maxPositionEmbeddings();
+                vocab = model.config().vocabSize();
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException("model " + settings.modelUri() + ": " + e.getMessage(), e);
             }
@@ -96,8 +102,49 @@ public final class EngineBinding implements GenerationBinding {
         Preset preset = settings.preset() == null ? null : Preset.load(settings.preset());
         new PromptFormatter(TokenizerLoader.load(localModelDir, TokenizerMode.fromOptions(settings.engineOptions())),
                 localModelDir, promptOptions(settings, preset));
-        jobSampling(settings, preset).resolve(modelDefaults); // throws naming every out-of-range job-level value
+        // Throws naming every out-of-range job-level value; then the values the model itself bounds.
+        SamplingParams params = jobSampling(settings, preset).resolve(modelDefaults);
+        checkAgainstModel(params, contextLength(settings, positions), vocab);
         return fingerprint;
+    }
+
+    /** The context a request gets: the engine option context_length when given, else max_position_embeddings. */
+    static int contextLength(GenerationSettings s, int maxPositions) {
+        String v = s.engineOptions().get("context_length");
+        if (v == null || v.isBlank()) return maxPositions;
+        try {
+            int n = Integer.parseInt(v.trim());
+            return n > 0 ? Math.min(n, maxPositions) : maxPositions;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("engine option context_length must be a whole number, got '" + v + "'");
+        }
+    }
+
+    /**
+     * Job-level values that no row could ever use are refused as options, not turned into an error on every row:
+     * max_new_tokens must leave room for at least one prompt token in the context, and stop token ids must be
+     * in the model's vocabulary.
+     */
+    static void checkAgainstModel(SamplingParams p, int context, int vocab) {
+        if (p.maxNewTokens() >= context) {
+            throw new IllegalArgumentException("max_new_tokens " + p.maxNewTokens() + " does not fit the model's context of "
+                    + context + " tokens (max_position_embeddings in config.json, or the engine option context_length) "
+                    + "with even a one-token prompt; use at most " + (context - 1));
+        }
+        for (int id : p.stopTokenIds()) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("stop token id " + id + " is outside the model's vocabulary 0.."
+                        + (vocab - 1) + " (vocab_size in config.json); no token can ever match it");
+            }
+        }
+    }
+
+    private static JsonNode readConfig(Path file, GenerationSettings s) throws IOException {
+        try {
+            return new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("model " + s.modelUri() + ": config.json is not readable JSON: " + e.getMessage(), e);
+        }
     }
 
     /** Explicit template and system prompt win over the preset's; the template's limits are engine options. */
@@ -131,14 +178,6 @@ public final class EngineBinding implements GenerationBinding {
         if (Files.exists(dir.resolve(REMOTE_LISTING))) return GenerationConfig.empty();
         try (ModelDirectory model = ModelDirectory.open(dir)) {
             return model.generationConfig();
-        }
-    }
-
-    private static String json(Map<String, Object> m) {
-        try {
-            return JSON.writeValueAsString(m);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("sampling parameters are not JSON-serialisable: " + m, e);
         }
     }
 

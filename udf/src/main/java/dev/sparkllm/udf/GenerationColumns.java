@@ -17,6 +17,13 @@ import java.util.Map;
 public record GenerationColumns(String promptColumn, String messagesColumn, String idColumn,
                                 Map<String, String> rowParams, String optionsColumn) implements Serializable {
 
+    /**
+     * Optional input column: when a row's value is not null, the row is an error row with that message. Readers
+     * that find a row's problem before generation (bytes that are not UTF-8, a line that is not JSON) put it here
+     * so the row keeps its id.
+     */
+    public static final String INPUT_ERROR = "__sparkllm_input_error";
+
     public GenerationColumns(String promptColumn, String messagesColumn, String idColumn, Map<String, String> rowParams) {
         this(promptColumn, messagesColumn, idColumn, rowParams, null);
     }

@@ -22,6 +22,7 @@ final class InputRowReader implements Serializable {
 
     /** Hidden column with the prompt's raw bytes: Spark decodes invalid UTF-8 silently, bytes cannot hide it. */
     static final String PROMPT_BYTES = "__sparkllm_prompt_bytes";
+    static final String INPUT_ERROR = GenerationColumns.INPUT_ERROR;
 
     private final int prompt;
     private final int promptBytes;
@@ -30,6 +31,7 @@ final class InputRowReader implements Serializable {
     private final String[] paramNames;
     private final int[] paramColumns;
     private final int options;
+    private final int inputError;
 
     InputRowReader(StructType schema, GenerationColumns cols) {
         prompt = cols.promptColumn() == null ? -1 : schema.fieldIndex(cols.promptColumn());
@@ -38,6 +40,7 @@ final class InputRowReader implements Serializable {
         messages = cols.messagesColumn() == null ? -1 : schema.fieldIndex(cols.messagesColumn());
         id = cols.idColumn() == null ? -1 : schema.fieldIndex(cols.idColumn());
         options = cols.optionsColumn() == null ? -1 : schema.fieldIndex(cols.optionsColumn());
+        inputError = List.of(schema.fieldNames()).contains(INPUT_ERROR) ? schema.fieldIndex(INPUT_ERROR) : -1;
         paramNames = cols.rowParams().keySet().toArray(new String[0]);
         paramColumns = new int[paramNames.length];
         for (int i = 0; i < paramNames.length; i++) paramColumns[i] = schema.fieldIndex(cols.rowParams().get(paramNames[i]));
@@ -46,10 +49,19 @@ final class InputRowReader implements Serializable {
     /** The row's id: its id column, else a position-based fallback. */
     String id(Row row, String fallback) {
         if (id < 0 || row.isNullAt(id)) return fallback;
-        return String.valueOf(row.get(id));
+        return idText(row.get(id));
+    }
+
+    /**
+     * An id value as text, as Spark casts it to a string (seeds derive from this text, so an integer id 7 and a
+     * string id "7" give the same seed): decimals in plain notation with their scale, never "1E+3".
+     */
+    static String idText(Object id) {
+        return id instanceof java.math.BigDecimal d ? d.toPlainString() : String.valueOf(id);
     }
 
     RowInput read(Row row, String id) throws RowInputException {
+        if (inputError >= 0 && !row.isNullAt(inputError)) throw new RowInputException(row.getString(inputError));
         Map<String, Object> params = new LinkedHashMap<>();
         if (options >= 0 && !row.isNullAt(options)) {
             for (Map.Entry<Object, Object> e : row.<Object, Object>getJavaMap(options).entrySet()) {

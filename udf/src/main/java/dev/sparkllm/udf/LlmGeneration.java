@@ -87,7 +87,8 @@ public final class LlmGeneration {
         }
         StructType outSchema = input.schema().add(outputColumn, GenerationOutput.schema(settings), false);
         Dataset<Row> withBytes = cols.promptColumn() == null ? input
-                : input.withColumn(InputRowReader.PROMPT_BYTES, functions.col(cols.promptColumn()).cast("binary"));
+                : input.withColumn(InputRowReader.PROMPT_BYTES,
+                        functions.col("`" + cols.promptColumn().replace("`", "``") + "`").cast("binary")); // "a.b" is a name
         Broadcast<GenerationSettings> shared = JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext())
                 .broadcast(settings);
         InputRowReader reader = new InputRowReader(withBytes.schema(), cols);

@@ -16,10 +16,12 @@ import java.io.Serializable;
  * @param engineBusyNanos   time the engines spent in steps
  * @param liveEngines       engines open now
  * @param engineCreations   engines opened since the executor started
+ * @param decodeTokens      tokens the engines generated (all engines of the executor), counted per step: it
+ *                          moves while rows are still in flight
  */
 public record ProgressReport(String executorId, long timeMillis, long rowsOk, long rowsFailed, long promptTokens,
                              long completionTokens, long engineSteps, double occupancySum, long engineBusyNanos,
-                             int liveEngines, int engineCreations) implements Serializable {
+                             int liveEngines, int engineCreations, long decodeTokens) implements Serializable {
 
     /** Mean batch occupancy of the engines' steps, 0..1. */
     public double meanOccupancy() {

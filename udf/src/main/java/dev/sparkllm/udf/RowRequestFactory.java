@@ -2,6 +2,8 @@ package dev.sparkllm.udf;
 
 import dev.sparkllm.engine.api.GenerationRequest;
 
+import java.util.Map;
+
 /** Renders one row into an engine request: prompt template, tokenization, sampling resolution. Thread-safe. */
 public interface RowRequestFactory {
 
@@ -15,8 +17,9 @@ public interface RowRequestFactory {
      *
      * @param request    the engine request (its sampling fully resolved, seed included)
      * @param truncated  whether the prompt was cut to fit the context window
-     * @param parameters the resolved sampling parameters as JSON, recorded in the output for audit
+     * @param parameters the resolved sampling parameters by name ("temperature", "seed", ...), recorded in the
+     *                   output's {@code parameters} struct for audit
      */
-    record PreparedRequest(GenerationRequest request, boolean truncated, String parameters) {
+    record PreparedRequest(GenerationRequest request, boolean truncated, Map<String, Object> parameters) {
     }
 }

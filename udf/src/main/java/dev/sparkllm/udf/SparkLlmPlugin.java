@@ -41,17 +41,51 @@ public final class SparkLlmPlugin implements SparkPlugin {
         return Collections.unmodifiableMap(Driver.REPORTS);
     }
 
+    /**
+     * Sends this executor's counters to the driver and waits until the driver has them. Tasks call it when
+     * their last row is out, so that when a Spark job ends the driver's reports include all of its rows and
+     * engine steps (the periodic reports alone would lag by up to {@link #REPORT_MILLIS}). No-op without the
+     * executor plugin.
+     */
+    public static void reportNow() {
+        PluginContext ctx = Executor.context;
+        if (ctx == null) return;
+        try {
+            ctx.ask(ExecutorProgress.snapshot());
+        } catch (Exception e) {
+            LoggerFactory.getLogger(SparkLlmPlugin.class).debug("progress report not sent", e);
+        }
+    }
+
     /** Forgets reports (a new job in the same driver JVM). */
     public static void resetReports() {
         Driver.REPORTS.clear();
     }
 
+    /** The later of two snapshots of one executor: by time, and within one millisecond by its counters. */
+    static ProgressReport newer(ProgressReport a, ProgressReport b) {
+        if (a.timeMillis() != b.timeMillis()) return b.timeMillis() > a.timeMillis() ? b : a;
+        long ca = a.engineSteps() + a.rowsOk() + a.rowsFailed() + a.completionTokens();
+        long cb = b.engineSteps() + b.rowsOk() + b.rowsFailed() + b.completionTokens();
+        return cb >= ca ? b : a;
+    }
+
     static final class Driver implements DriverPlugin {
         static final Map<String, ProgressReport> REPORTS = new ConcurrentHashMap<>();
 
+        /** A new application in this JVM (tests, notebooks): the reports of an earlier one's executors are gone. */
+        @Override
+        public Map<String, String> init(org.apache.spark.SparkContext sc, PluginContext ctx) {
+            REPORTS.clear();
+            return Collections.emptyMap();
+        }
+
         @Override
         public Object receive(Object message) {
-            if (message instanceof ProgressReport r) REPORTS.put(r.executorId(), r);
+            // Periodic and end-of-task reports may arrive out of order: keep the newest snapshot.
+            if (message instanceof ProgressReport r) {
+                REPORTS.merge(r.executorId(), r, (old, now) -> newer(old, now));
+            }
             return null;
         }
     }
@@ -59,9 +93,14 @@ public final class SparkLlmPlugin implements SparkPlugin {
     static final class Executor implements ExecutorPlugin {
         private static final Logger LOG = LoggerFactory.getLogger(Executor.class);
         private ScheduledExecutorService reporter;
+        static volatile PluginContext context;
 
         @Override
         public void init(PluginContext ctx, Map<String, String> extraConf) {
+            context = ctx;
+            // A new executor (in local mode possibly in a JVM that ran an earlier application): counters start
+            // at zero like its engines' do, so the driver's differences stay within one application.
+            ExecutorProgress.reset();
             var metrics = ctx.metricRegistry();
             metrics.register("engineCreations", (Gauge<Integer>) EngineHolder::creations);
             metrics.register("rowsOk", (Gauge<Long>) ExecutorProgress.ROWS_OK::sum);
@@ -85,6 +124,7 @@ public final class SparkLlmPlugin implements SparkPlugin {
         @Override
         public void shutdown() {
             if (reporter != null) reporter.shutdownNow();
+            context = null;
             EngineHolder.closeAll();
         }
     }

@@ -36,6 +36,7 @@ final class WindowedGeneration implements Iterator<Row> {
     private final String idPrefix;
     private final Deque<Pending> pending = new ArrayDeque<>();
     private long position;
+    private boolean reported;
 
     /** A row on its way: either a submitted request or an error decided before submission. */
     private record Pending(Row source, RequestHandle handle, RowRequestFactory.PreparedRequest prepared, Row errorRow) {
@@ -70,9 +71,15 @@ final class WindowedGeneration implements Iterator<Row> {
         Pending p = pending.poll();
         if (p == null) throw new NoSuchElementException();
         Row result = p.errorRow() != null ? p.errorRow() : await(p);
-        ExecutorProgress.rowDone(p.errorRow() == null && !"error".equals(result.getString(1)),
-                result.isNullAt(2) ? 0 : result.getInt(2), result.getInt(3));
+        if (pending.isEmpty() && !input.hasNext()) finished();
         return combine.apply(p.source(), result);
+    }
+
+    /** The task's last row is out: the driver gets this executor's counters now, not at the next heartbeat. */
+    private void finished() {
+        if (reported) return;
+        reported = true;
+        SparkLlmPlugin.reportNow();
     }
 
     private void fill() {
@@ -84,10 +91,19 @@ final class WindowedGeneration implements Iterator<Row> {
                 prepared = requests.prepare(reader.read(row, id));
             } catch (RowInputException e) {
                 pending.add(new Pending(row, null, null, GenerationOutput.error(settings, null, e.getMessage(), null)));
+                ExecutorProgress.rowDone(false, 0, 0);
                 continue;
             }
             try {
-                pending.add(new Pending(row, engine.engine().submit(prepared.request(), null), prepared, null));
+                RequestHandle handle = engine.engine().submit(prepared.request(), null);
+                // Progress counts a row when its result is complete, not when its turn to be emitted comes.
+                handle.result().thenAccept(r -> {
+                    if (r.finishReason() != FinishReason.CANCELLED) {
+                        ExecutorProgress.rowDone(r.finishReason() != FinishReason.ERROR, r.promptTokenIds().length,
+                                r.tokenIds().length);
+                    }
+                });
+                pending.add(new Pending(row, handle, prepared, null));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("task interrupted while submitting row " + id, e);

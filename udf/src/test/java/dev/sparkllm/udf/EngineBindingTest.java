@@ -58,6 +58,25 @@ class EngineBindingTest {
     }
 
     @Test
+    void valuesNoRowCouldUseAreRefusedAsOptionsNamingTheModelsLimit() {
+        EngineBinding b = new EngineBinding();
+        var huge = assertThrows(IllegalArgumentException.class, () ->
+                b.checkOnDriver(MODEL, settings().sampling(Map.of("max_new_tokens", "1000000000"))));
+        assertTrue(huge.getMessage().contains("max_new_tokens 1000000000 does not fit the model's context of 1024 tokens"),
+                huge.getMessage());
+        assertTrue(huge.getMessage().contains("use at most 1023"), huge.getMessage());
+        var shorter = assertThrows(IllegalArgumentException.class, () -> b.checkOnDriver(MODEL,
+                settings().sampling(Map.of("max_new_tokens", "300")).engineOptions(Map.of("context_length", "256"))));
+        assertTrue(shorter.getMessage().contains("context of 256 tokens"), shorter.getMessage());
+        var stop = assertThrows(IllegalArgumentException.class, () ->
+                b.checkOnDriver(MODEL, settings().sampling(Map.of("stop_token_ids", "2,999999"))));
+        assertTrue(stop.getMessage().contains("stop token id 999999 is outside the model's vocabulary 0..1023"),
+                stop.getMessage());
+        assertDoesNotThrow(() -> b.checkOnDriver(MODEL, settings().sampling(Map.of("max_new_tokens", "1023",
+                "stop_token_ids", "1023"))));
+    }
+
+    @Test
     void rowsBecomeRequestsWithLayeredSamplingAndDerivedSeeds() throws Exception {
         RowRequestFactory f = new EngineBinding().requestFactory(engine, MODEL, settings());
         var r = f.prepare(new RowInput("row-1", "And God said", null, Map.of()));
@@ -66,7 +85,7 @@ class EngineBindingTest {
         assertEquals(0.7, r.request().sampling().temperature(), 1e-12);
         assertEquals(RowSeeds.derive(5L, "row-1"), r.request().sampling().seed());
         assertFalse(r.truncated());
-        assertTrue(r.parameters().contains("\"max_new_tokens\":16"), r.parameters());
+        assertEquals(16, r.parameters().get("max_new_tokens"), String.valueOf(r.parameters()));
 
         var own = f.prepare(new RowInput("row-2", "And God said", null, Map.of("max_new_tokens", 3, "seed", 99)));
         assertEquals(3, own.request().sampling().maxNewTokens(), "the row's value wins");

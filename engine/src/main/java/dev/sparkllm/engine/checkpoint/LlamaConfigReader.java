@@ -23,6 +23,9 @@ import static dev.sparkllm.engine.checkpoint.JsonFiles.requireInt;
  */
 final class LlamaConfigReader {
 
+    /** Most positions a context may have: 2^24, far beyond any Llama checkpoint, far below int overflow. */
+    static final int MAX_POSITIONS = 1 << 24;
+
     private LlamaConfigReader() {
     }
 
@@ -55,6 +58,12 @@ final class LlamaConfigReader {
             throw new CheckpointException(file + ": head_dim " + headDim + " is odd; rotary embeddings need an even head_dim");
         }
         int maxPositions = positive(c, "max_position_embeddings", optInt(c, "max_position_embeddings", 2048, file), file);
+        if (maxPositions > MAX_POSITIONS) {
+            // Positions are counted in ints throughout (KV blocks, rotary tables); a larger value would overflow
+            // far from here, in a message about blocks that names neither the file nor the field.
+            throw new CheckpointException(file + ": max_position_embeddings " + maxPositions + " is more than this engine "
+                    + "supports (at most " + MAX_POSITIONS + " positions); set the model's real context length in config.json");
+        }
         int[] eos = optIdList(c, "eos_token_id", file);
         return new LlamaConfig(
                 positive(c, "vocab_size", requireInt(c, "vocab_size", file), file),

@@ -46,6 +46,13 @@ class ModelDirectoryRejectionTest {
     }
 
     @Test
+    void aContextTooLargeToCountIsRefusedNamingTheFileAndField() throws IOException {
+        TinyLlamaCheckpoint huge = new TinyLlamaCheckpoint();
+        huge.configEdits = c -> c.put("max_position_embeddings", Integer.MAX_VALUE);
+        assertRejected(huge, "config.json", "max_position_embeddings 2147483647 is more than this engine supports");
+    }
+
+    @Test
     void unsupportedArchitecturesAndFeatures() throws IOException {
         TinyLlamaCheckpoint mistral = new TinyLlamaCheckpoint();
         mistral.configEdits = c -> {

@@ -94,9 +94,11 @@ public final class FakeBinding implements GenerationBinding {
             ids = cut;
             truncated = true;
         }
-        String json = "{\"max_new_tokens\":" + p.maxNewTokens() + ",\"temperature\":" + p.temperature()
-                + ",\"seed\":" + p.seed() + "}";
-        return new RowRequestFactory.PreparedRequest(new GenerationRequest(row.id(), ids, p), truncated, json);
+        Map<String, Object> resolved = new java.util.LinkedHashMap<>();
+        resolved.put("max_new_tokens", p.maxNewTokens());
+        resolved.put("temperature", p.temperature());
+        resolved.put("seed", p.seed());
+        return new RowRequestFactory.PreparedRequest(new GenerationRequest(row.id(), ids, p), truncated, resolved);
     }
 
     private static SamplingParams params(GenerationSettings s, Map<String, Object> values, String id) throws RowInputException {
