@@ -23,6 +23,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import static dev.sparkllm.engine.bench.SchedulerOverheadBenchmark.arg;
+import static dev.sparkllm.engine.bench.SchedulerOverheadBenchmark.tokens;
+
 /**
  * {@code llm bench gpu}: the CUDA backend on a model with random GPTQ weights made on the GPU, at Llama-2 7B, 13B
  * or 70B shape (any bits, group and act-order, with a non-trivial g_idx): single-stream decode, batched
@@ -200,16 +203,5 @@ public final class GpuBenchmark {
             case "70b" -> new LlamaConfig(32000, 8192, 28672, 80, 64, 8, 128, 4096, 1e-5f, rope, false, 1, new int[]{2});
             default -> throw new IllegalArgumentException("unknown shape '" + name + "'; choose 7b, 13b or 70b");
         };
-    }
-
-    private static int[] tokens(Random r, int n, int vocab) {
-        int[] t = new int[n];
-        for (int i = 0; i < n; i++) t[i] = 3 + r.nextInt(vocab - 3);
-        return t;
-    }
-
-    private static String arg(String[] args, String name, String def) {
-        for (int i = 0; i + 1 < args.length; i++) if (args[i].equals(name)) return args[i + 1];
-        return def;
     }
 }

@@ -232,13 +232,15 @@ public final class SchedulerOverheadBenchmark {
         return Arrays.stream(values).average().orElse(0);
     }
 
-    private static int[] tokens(Random r, int n, int vocab) {
+    /** Random ordinary token ids (3 and up: not unk, BOS or EOS). Shared with the GPU benchmark. */
+    static int[] tokens(Random r, int n, int vocab) {
         int[] t = new int[n];
         for (int i = 0; i < n; i++) t[i] = 3 + r.nextInt(vocab - 3);
         return t;
     }
 
-    private static String arg(String[] args, String name, String def) {
+    /** The value after {@code name} on the command line, or {@code def}. Shared with the GPU benchmark. */
+    static String arg(String[] args, String name, String def) {
         for (int i = 0; i + 1 < args.length; i++) if (args[i].equals(name)) return args[i + 1];
         return def;
     }
