@@ -237,7 +237,7 @@ public final class CudaBackend implements ModelBackend {
             injectFault = false;
             d.launch("inject_fault", 1, 1, 1, 1, 0, (Object) null);
         }
-        int bucket = useGraphs && !d.profiling() ? decodeBucket() : 0;
+        int bucket = useGraphs && !d.timer().profiling() ? decodeBucket() : 0;
         if (bucket > 0) {
             // A decode step: replay the bucket's graph over rows padded to the bucket. Padding rows decode token 0
             // at position 0 into the scratch block; rows never read each other, so they change nothing.

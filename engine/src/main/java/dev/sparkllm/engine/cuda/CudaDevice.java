@@ -5,7 +5,6 @@ import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUgraph;
@@ -24,7 +23,6 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -215,7 +213,7 @@ public final class CudaDevice implements AutoCloseable {
         }
     }
 
-    private void onDeviceThread() {
+    void onDeviceThread() {
         if (Thread.currentThread() != deviceThread) {
             throw new IllegalStateException("CUDA call from thread " + Thread.currentThread().getName() + "; only " + deviceThread.getName()
                     + " may call CUDA (use CudaDevice.call)");
@@ -327,77 +325,24 @@ public final class CudaDevice implements AutoCloseable {
             check(JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                     MAX_DYNAMIC_SHARED), "allowing " + kernel + " more shared memory");
         }
-        CUevent[] timing = profile != null ? new CUevent[]{event(), event()} : null;
-        if (timing != null) check(JCudaDriver.cuEventRecord(timing[0], stream), "cuEventRecord");
+        Object mark = timer.beforeLaunch();
         check(JCudaDriver.cuLaunchKernel(f, gx, gy, gz, block, 1, 1, sharedBytes, stream, Pointer.to(params), null),
                 "launching kernel " + kernel);
-        if (timing != null) {
-            check(JCudaDriver.cuEventRecord(timing[1], stream), "cuEventRecord");
-            pendingTimings.add(new Object[]{kernel, timing[0], timing[1]});
-        }
+        timer.afterLaunch(mark, kernel);
         if (DEBUG_SYNC) synchronize("kernel " + kernel);
+    }
+
+    private final KernelTimer timer = new KernelTimer(this);
+
+    /** Per-kernel timing and event timing of this device's stream (benchmarks). */
+    public KernelTimer timer() {
+        onDeviceThread();
+        return timer;
     }
 
     /** Dynamic shared memory a kernel may ask for beyond the default 48 KiB (every supported GPU has at least 99 KiB). */
     private static final int MAX_DYNAMIC_SHARED = 99 * 1024;
     private final Map<String, Boolean> raisedSharedLimit = new HashMap<>();
-
-    // ---- per-kernel timing (benchmarks): events around every launch while a profile is open ----------------
-
-    private Map<String, double[]> profile;            // kernel → {total ms, launches}
-    private final List<Object[]> pendingTimings = new ArrayList<>();
-
-    private CUevent event() {
-        CUevent e = new CUevent();
-        check(JCudaDriver.cuEventCreate(e, 0), "cuEventCreate");
-        return e;
-    }
-
-    /** Whether launches are being timed one by one. */
-    public boolean profiling() {
-        return profile != null;
-    }
-
-    /** Starts timing every launch (launches are then not capturable into graphs). */
-    public void startProfile() {
-        onDeviceThread();
-        profile = new TreeMap<>();
-        pendingTimings.clear();
-    }
-
-    /** Stops timing; returns per kernel name {total milliseconds, launches}. */
-    public Map<String, double[]> stopProfile() {
-        onDeviceThread();
-        synchronize("profiled work");
-        float[] ms = new float[1];
-        for (Object[] t : pendingTimings) {
-            check(JCudaDriver.cuEventElapsedTime(ms, (CUevent) t[1], (CUevent) t[2]), "cuEventElapsedTime");
-            double[] acc = profile.computeIfAbsent((String) t[0], k -> new double[2]);
-            acc[0] += ms[0];
-            acc[1]++;
-            JCudaDriver.cuEventDestroy((CUevent) t[1]);
-            JCudaDriver.cuEventDestroy((CUevent) t[2]);
-        }
-        pendingTimings.clear();
-        Map<String, double[]> result = profile;
-        profile = null;
-        return result;
-    }
-
-    /** Milliseconds {@code work} takes on the stream, between two events (the work must only launch). */
-    public double timeMillis(Runnable work) {
-        onDeviceThread();
-        CUevent a = event(), b = event();
-        check(JCudaDriver.cuEventRecord(a, stream), "cuEventRecord");
-        work.run();
-        check(JCudaDriver.cuEventRecord(b, stream), "cuEventRecord");
-        check(JCudaDriver.cuEventSynchronize(b), "timed work");
-        float[] ms = new float[1];
-        check(JCudaDriver.cuEventElapsedTime(ms, a, b), "cuEventElapsedTime");
-        JCudaDriver.cuEventDestroy(a);
-        JCudaDriver.cuEventDestroy(b);
-        return ms[0];
-    }
 
     // ---- CUDA graphs ---------------------------------------------------------------------------------------
 

@@ -48,7 +48,7 @@ public final class GpuKernelTimings {
                 DeviceBuffer ws = d.alloc(layers.get(0).workspaceFloats() * 4, "workspace");
                 for (int batch : batches) {
                     for (int i = 0; i < copies; i++) layers.get(i).forward(d, x, in, batch, ws, y, n, 0, false); // warm-up
-                    double ms = d.timeMillis(() -> {
+                    double ms = d.timer().timeMillis(() -> {
                         for (int i = 0; i < reps; i++) layers.get(i % copies).forward(d, x, in, batch, ws, y, n, 0, false);
                     }) / reps;
                     out.add(new ProductTiming(name, in, n, batch, ms, weightBytes / (ms * 1e-3) / 1e12));
@@ -76,7 +76,7 @@ public final class GpuKernelTimings {
             d.zero(b);
             long words = bytes / 16;
             d.launch("read_bandwidth", 1056, 1, 1, 256, 0, b, words, sink);
-            double ms = d.timeMillis(() -> {
+            double ms = d.timer().timeMillis(() -> {
                 for (int i = 0; i < 5; i++) d.launch("read_bandwidth", 1056, 1, 1, 256, 0, b, words, sink);
             }) / 5;
             d.free(b);
@@ -92,7 +92,7 @@ public final class GpuKernelTimings {
     public static Map<String, double[]> breakdown(CudaBackend backend, StepInput step) {
         CudaDevice d = backend.device();
         d.call(() -> {
-            d.startProfile();
+            d.timer().startProfile();
             return null;
         });
         RuntimeException failure = null;
@@ -101,7 +101,7 @@ public final class GpuKernelTimings {
         } catch (RuntimeException e) {
             failure = e;
         }
-        Map<String, double[]> result = d.call(d::stopProfile);
+        Map<String, double[]> result = d.call(() -> d.timer().stopProfile());
         if (failure != null) throw failure;
         return result;
     }
