@@ -1,5 +1,7 @@
 package dev.sparkllm.engine.checkpoint;
 
+import dev.sparkllm.engine.gptq.GptqBits;
+import dev.sparkllm.engine.gptq.GptqTensors.ZeroPoints;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Path;
@@ -30,6 +32,26 @@ public record QuantizationConfig(int bits, int groupSize, boolean descAct, boole
         GPTQ,
         /** GPTQModel's v2 layout: zero-points stored as they are. */
         GPTQ_V2
+    }
+
+    /** The zero-point convention this config declares. */
+    public ZeroPoints declaredZeroPoints() {
+        return format == Format.GPTQ ? ZeroPoints.STORED_MINUS_ONE
+                : ZeroPoints.STORED_AS_IS;
+    }
+
+    /**
+     * The zero-point convention to read a layer's {@code qzeros} with. The declared checkpoint_format decides,
+     * unless the checkpoint is symmetric and its data unambiguously shows the other convention: then the data
+     * wins, since reading zero-points off by one shifts every weight by a whole quantisation step. Every backend
+     * loads GPTQ layers through this one rule.
+     */
+    public ZeroPoints zeroPointsOf(int[] qzeros, int groups, int outFeatures) {
+        ZeroPoints declared = declaredZeroPoints();
+        if (!sym) return declared;
+        ZeroPoints seen =
+                GptqBits.symmetricConvention(qzeros, bits, groups, outFeatures);
+        return seen != null ? seen : declared;
     }
 
     /** Reads the settings from a JSON object, rejecting what the engine does not implement. */

@@ -1,6 +1,5 @@
 package dev.sparkllm.engine.checkpoint;
 
-import dev.sparkllm.engine.gptq.GptqBits;
 import dev.sparkllm.engine.gptq.GptqLinear;
 import dev.sparkllm.engine.gptq.GptqTensors;
 import dev.sparkllm.engine.gptq.GptqTensors.ZeroPoints;
@@ -112,16 +111,11 @@ final class WeightLoader {
         }
     }
 
-    /**
-     * The zero-point convention to use. The declared checkpoint_format decides, unless the checkpoint is
-     * symmetric and its data unambiguously shows the other convention: then the data wins, since reading
-     * zero-points off by one shifts every weight by a whole quantisation step.
-     */
+    /** The zero-point convention ({@link QuantizationConfig#zeroPointsOf}), warning once when the data overrules the config. */
     private ZeroPoints zeroPoints(String prefix, int[] qzeros, int groups, int out) {
-        ZeroPoints declared = quant.format() == QuantizationConfig.Format.GPTQ ? ZeroPoints.STORED_MINUS_ONE : ZeroPoints.STORED_AS_IS;
-        if (!quant.sym()) return declared;
-        ZeroPoints seen = GptqBits.symmetricConvention(qzeros, quant.bits(), groups, out);
-        if (seen == null || seen == declared) return declared;
+        ZeroPoints declared = quant.declaredZeroPoints();
+        ZeroPoints seen = quant.zeroPointsOf(qzeros, groups, out);
+        if (seen == declared) return declared;
         if (!warnedAboutZeroPoints) {
             warnedAboutZeroPoints = true;
             int mid = 1 << (quant.bits() - 1);

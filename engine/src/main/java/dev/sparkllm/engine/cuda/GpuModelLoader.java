@@ -6,9 +6,7 @@ import dev.sparkllm.engine.checkpoint.MappedTensor;
 import dev.sparkllm.engine.checkpoint.ModelDirectory;
 import dev.sparkllm.engine.checkpoint.QuantizationConfig;
 import dev.sparkllm.engine.checkpoint.TensorInfo;
-import dev.sparkllm.engine.gptq.GptqBits;
 import dev.sparkllm.engine.gptq.GptqTensors;
-import dev.sparkllm.engine.gptq.GptqTensors.ZeroPoints;
 import dev.sparkllm.engine.model.LlamaConfig;
 
 import java.nio.ByteBuffer;
@@ -164,19 +162,11 @@ final class GpuModelLoader {
             int[] qzeros = dir.mapTensor(p + ".qzeros").toIntArray();
             parts.add(new GptqTensors(in, outs.get(i), quant.bits(), quant.groupSize(),
                     dir.mapTensor(p + ".qweight").toIntArray(), qzeros, dir.mapTensor(p + ".scales").toFloatArray(),
-                    gIdx(p), zeroPoints(qzeros, groups, outs.get(i))));
+                    gIdx(p), quant.zeroPointsOf(qzeros, groups, outs.get(i))));
         }
         GpuLinear linear = GpuLinears.gptq(d, prefixes, parts);
         bytes += linear.bytes();
         return linear;
-    }
-
-    /** The zero-point convention: as declared, unless symmetric data unambiguously shows the other (as the CPU loader decides). */
-    private ZeroPoints zeroPoints(int[] qzeros, int groups, int out) {
-        ZeroPoints declared = quant.format() == QuantizationConfig.Format.GPTQ ? ZeroPoints.STORED_MINUS_ONE : ZeroPoints.STORED_AS_IS;
-        if (!quant.sym()) return declared;
-        ZeroPoints seen = GptqBits.symmetricConvention(qzeros, quant.bits(), groups, out);
-        return seen != null ? seen : declared;
     }
 
     private GpuLinear dense(List<String> names, List<Integer> outs, int in) {
