@@ -64,7 +64,7 @@ class StandaloneClusterIT {
                 "the application jar is missing; run through 'mvn verify' (the cluster test runs after package)");
         List<String> sparkCp = new ArrayList<>();
         for (String e : ChildJvm.buildClasspath()) if (!e.contains("sparkllm")) sparkCp.add(e);
-        Path sparkHome = sparkHome(sparkCp);
+        Path sparkHome = sparkHome(tmp, sparkCp);
         // The fake engine travels like any user library would: --jars, into the application's class loader.
         String testJar = System.getProperty("sparkllm.udf.test.jar");
         Assumptions.assumeTrue(testJar != null && Files.exists(Paths.get(testJar)), "udf test jar missing: " + testJar);
@@ -158,7 +158,7 @@ class StandaloneClusterIT {
     }
 
     /** A SPARK_HOME the Worker accepts: jars/ with links to the build's Spark jars, and a RELEASE file. */
-    Path sparkHome(List<String> sparkCp) throws IOException {
+    static Path sparkHome(Path tmp, List<String> sparkCp) throws IOException {
         Path home = Files.createDirectories(tmp.resolve("spark-home"));
         Path jars = Files.createDirectories(home.resolve("jars"));
         for (String e : sparkCp) {
@@ -172,19 +172,23 @@ class StandaloneClusterIT {
     }
 
     String log(String name) throws IOException {
-        Path p = tmp.resolve(name);
-        if (!Files.exists(p)) return "(no " + name + ")";
+        return tail(tmp.resolve(name));
+    }
+
+    /** The last 20,000 characters of a log file, for failure messages (shared with the other cluster tests). */
+    static String tail(Path p) throws IOException {
+        if (!Files.exists(p)) return "(no " + p.getFileName() + ")";
         String s = Files.readString(p);
         return s.length() > 20000 ? s.substring(s.length() - 20000) : s;
     }
 
-    void waitForLog(Path log, String text, int seconds) throws Exception {
+    static void waitForLog(Path log, String text, int seconds) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
             if (Files.exists(log) && Files.readString(log).contains(text)) return;
             Thread.sleep(200);
         }
-        fail("'" + text + "' did not appear in " + log + ":\n" + log(log.getFileName().toString()));
+        fail("'" + text + "' did not appear in " + log + ":\n" + tail(log));
     }
 
     static int freePort() throws IOException {

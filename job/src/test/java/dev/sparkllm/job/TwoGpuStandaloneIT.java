@@ -87,7 +87,7 @@ class TwoGpuStandaloneIT {
         Files.createDirectories(tmp);
         sparkCp = new ArrayList<>();
         for (String e : ChildJvm.buildClasspath()) if (!e.contains("sparkllm")) sparkCp.add(e);
-        Path sparkHome = sparkHome(sparkCp);
+        Path sparkHome = StandaloneClusterIT.sparkHome(tmp, sparkCp);
 
         // The node's "GPUs": nvidia-smi answers the discovery script's query with indices 0 and 1.
         Path bin = Files.createDirectories(tmp.resolve("fake-bin"));
@@ -115,7 +115,7 @@ class TwoGpuStandaloneIT {
                         "--properties-file", workerConf.toString(),
                         "--webui-port", String.valueOf(StandaloneClusterIT.freePort()), master),
                 tmp.resolve("worker.log"), env));
-        waitForLog(tmp.resolve("worker.log"), "Successfully registered with master", 120);
+        StandaloneClusterIT.waitForLog(tmp.resolve("worker.log"), "Successfully registered with master", 120);
     }
 
     @AfterAll
@@ -152,8 +152,8 @@ class TwoGpuStandaloneIT {
         Process driver = ChildJvm.start(sparkCp, "org.apache.spark.deploy.SparkSubmit", QUICK_JVM, args,
                 tmp.resolve(name + "-driver.log"), env);
         started.add(driver);
-        assertTrue(driver.waitFor(4, TimeUnit.MINUTES), name + " timed out:\n" + log(name + "-driver.log"));
-        assertEquals(0, driver.exitValue(), log(name + "-driver.log"));
+        assertTrue(driver.waitFor(4, TimeUnit.MINUTES), name + " timed out:\n" + StandaloneClusterIT.tail(tmp.resolve(name + "-driver.log")));
+        assertEquals(0, driver.exitValue(), StandaloneClusterIT.tail(tmp.resolve(name + "-driver.log")));
         Set<Path> after = appDirs();
         after.removeAll(before);
         assertEquals(1, after.size(), "one new application folder under " + workDir + ": " + after);
@@ -295,33 +295,4 @@ class TwoGpuStandaloneIT {
         return out;
     }
 
-    /** A SPARK_HOME the Worker accepts: jars/ with links to the build's Spark jars, and a RELEASE file. */
-    Path sparkHome(List<String> cp) throws IOException {
-        Path home = Files.createDirectories(tmp.resolve("spark-home"));
-        Path jars = Files.createDirectories(home.resolve("jars"));
-        for (String e : cp) {
-            Path jar = Paths.get(e);
-            if (e.endsWith(".jar") && !Files.exists(jars.resolve(jar.getFileName()))) {
-                Files.createSymbolicLink(jars.resolve(jar.getFileName()), jar);
-            }
-        }
-        Files.writeString(home.resolve("RELEASE"), "Spark (symlinked from the Maven build for sparkllm tests)\n");
-        return home;
-    }
-
-    String log(String name) throws IOException {
-        Path p = tmp.resolve(name);
-        if (!Files.exists(p)) return "(no " + name + ")";
-        String s = Files.readString(p);
-        return s.length() > 20000 ? s.substring(s.length() - 20000) : s;
-    }
-
-    void waitForLog(Path log, String text, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log) && Files.readString(log).contains(text)) return;
-            Thread.sleep(200);
-        }
-        fail("'" + text + "' did not appear in " + log + ":\n" + log(log.getFileName().toString()));
-    }
 }

@@ -54,15 +54,12 @@ class KjvTinyGpuTest {
         return TestModels.KJV_TINY_VARIANTS;
     }
 
-    static Path modelDir(String variant) {
-        return variant.equals("gptq-4bit-128g-actorder_True") ? TestModels.bundledModel() : TestModels.kjvTiny(variant);
-    }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void teacherForcedLogitsAndPerplexityMatchCpu(String variant) {
         Gpu.assumeGpu();
-        Path dir = modelDir(variant);
+        Path dir = TestModels.kjvTinyVariant(variant);
         ModelDirectory model = ModelDirectory.open(dir);
         Tokenizer tokenizer = TokenizerLoader.load(dir);
         int[] stream = Perplexity.stream(tokenizer, heldout);
@@ -104,7 +101,7 @@ class KjvTinyGpuTest {
     @MethodSource("variants")
     void greedyAndSeededGenerationsMatchCpu(String variant) throws Exception {
         Gpu.assumeGpu();
-        Path dir = modelDir(variant);
+        Path dir = TestModels.kjvTinyVariant(variant);
         List<GenerationRequest> requests = new ArrayList<>();
         Tokenizer tokenizer = TokenizerLoader.load(dir);
         for (int i = 0; i < 24; i++) {

@@ -64,14 +64,11 @@ class HuggingFaceReferenceTest {
         return TestModels.KJV_TINY_VARIANTS;
     }
 
-    static Path modelDir(String variant) {
-        return variant.equals("gptq-4bit-128g-actorder_True") ? TestModels.bundledModel() : TestModels.kjvTiny(variant);
-    }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void greedyTokensAndLogprobsMatchTransformers(String variant) throws Exception {
-        Path dir = modelDir(variant);
+        Path dir = TestModels.kjvTinyVariant(variant);
         JsonNode generations = reference.get("models").get(variant).get("generations");
         int compared = 0, total = 0;
         try (GenerationEngine engine = Engines.open(dir, "cpu", Map.of("threads", "2", "max_batch", "8"))) {
@@ -119,7 +116,7 @@ class HuggingFaceReferenceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void perplexityMatchesTransformers(String variant) {
-        Path dir = modelDir(variant);
+        Path dir = TestModels.kjvTinyVariant(variant);
         JsonNode expected = reference.get("models").get(variant).get("heldout");
         int window = expected.get("window").asInt();
         Perplexity.Result ours;

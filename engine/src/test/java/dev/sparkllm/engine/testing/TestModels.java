@@ -53,4 +53,12 @@ public final class TestModels {
                 "skipped: shared test model kjv-tiny/" + variant + " not found (expected ../shared/models/kjv-tiny beside the checkout)");
         return dir;
     }
+
+    /**
+     * A kjv-tiny variant, taken from the repository's bundled copy when it is the bundled one (so tests of it run
+     * without the shared folder), else as {@link #kjvTiny} finds it.
+     */
+    public static Path kjvTinyVariant(String variant) {
+        return variant.equals("gptq-4bit-128g-actorder_True") ? bundledModel() : kjvTiny(variant);
+    }
 }
