@@ -45,7 +45,8 @@ public final class GpuBenchmark {
         int bits = Integer.parseInt(arg(args, "--bits", "4"));
         int group = Integer.parseInt(arg(args, "--group", "128"));
         boolean actOrder = Boolean.parseBoolean(arg(args, "--act-order", "true"));
-        int[] batches = Arrays.stream(arg(args, "--batches", "1,16,64,256").split(",")).mapToInt(Integer::parseInt).toArray();
+        int[] batches = ints(arg(args, "--batches", "1,16,64,256"));
+        int[] breakdownBatches = ints(arg(args, "--breakdown", "1,256"));
         int prompt = Integer.parseInt(arg(args, "--prompt", "128"));
         int newTokens = Integer.parseInt(arg(args, "--new", "256"));
         int prefill = Integer.parseInt(arg(args, "--prefill", "2048"));
@@ -55,12 +56,13 @@ public final class GpuBenchmark {
         String peers = arg(args, "--peers", null);
         if (Arrays.asList(args).contains("--help")) {
             System.out.println("llm bench gpu [--shape 7b|13b|70b] [--bits 4|3] [--group 128|64|32|-1] [--act-order true|false]"
-                    + " [--batches 1,16,64,256] [--prompt 128] [--new 256] [--prefill 2048] [--no-kernels true]"
+                    + " [--batches 1,16,64,256] [--breakdown 1,256] [--prompt 128] [--new 256] [--prefill 2048 (0: none)]"
+                    + " [--no-kernels true]"
                     + " [--device cuda:0] [--out FILE] [--peers FILE] [--commit SHA]");
             return;
         }
         LlamaConfig c = shape(shape);
-        int maxBatch = Arrays.stream(batches).max().orElse(1);
+        int maxBatch = Math.max(Arrays.stream(batches).max().orElse(1), Arrays.stream(breakdownBatches).max().orElse(1));
         int maxRows = Math.max(prefill, Math.max(2048, maxBatch));
         int context = Math.max(prompt + newTokens, prefill) + 16;
         ObjectMapper json = new ObjectMapper();
@@ -95,16 +97,18 @@ public final class GpuBenchmark {
             }
 
             Engine engine = new Engine(backend, new SchedulerOverheadBenchmark.NumberTokenizer(c.vocabSize()),
-                    new EngineOptions(maxBatch, Math.max(2048, maxBatch), prefill, 4096, false, context));
+                    new EngineOptions(maxBatch, Math.max(2048, maxBatch), Math.max(prefill, 512), 4096, false, context));
             // prefill: one long prompt, one new token; the time to it is the prefill
-            prefillRun(engine, c, prefill, 1); // warm-up
-            double prefillSeconds = prefillRun(engine, c, prefill, 1);
-            double flops = 2.0 * parameters(c) * prefill + attentionFlops(c, prefill);
-            r.put("prefill_tokens", prefill);
-            r.put("prefill_tok_s", prefill / prefillSeconds);
-            r.put("prefill_tflops", flops / prefillSeconds / 1e12);
-            System.out.printf("  prefill %d tokens: %.3f s, %.0f tok/s, %.0f TFLOP/s%n", prefill, prefillSeconds, prefill / prefillSeconds,
-                    flops / prefillSeconds / 1e12);
+            if (prefill > 0) {
+                prefillRun(engine, c, prefill, 1); // warm-up
+                double prefillSeconds = prefillRun(engine, c, prefill, 1);
+                double flops = 2.0 * parameters(c) * prefill + attentionFlops(c, prefill);
+                r.put("prefill_tokens", prefill);
+                r.put("prefill_tok_s", prefill / prefillSeconds);
+                r.put("prefill_tflops", flops / prefillSeconds / 1e12);
+                System.out.printf("  prefill %d tokens: %.3f s, %.0f tok/s, %.0f TFLOP/s%n", prefill, prefillSeconds, prefill / prefillSeconds,
+                        flops / prefillSeconds / 1e12);
+            }
 
             ObjectNode decode = r.putObject("decode_tok_s");
             for (int b : batches) {
@@ -115,7 +119,7 @@ public final class GpuBenchmark {
             }
 
             ObjectNode breakdown = r.putObject("breakdown");
-            for (int b : new int[]{1, Math.min(256, maxBatch)}) {
+            for (int b : breakdownBatches) {
                 StepInput step = decodeStep(backend, b, prompt + newTokens / 2);
                 long t0 = System.nanoTime();
                 backend.execute(step);
@@ -165,6 +169,10 @@ public final class GpuBenchmark {
         double prefillSeconds = prefillRun(engine, c, prompt, batch);
         double decodeSeconds = Math.max(1e-9, seconds - prefillSeconds);
         return new double[]{generated / seconds, batch * (newTokens - 1) / decodeSeconds};
+    }
+
+    private static int[] ints(String list) {
+        return list.isBlank() ? new int[0] : Arrays.stream(list.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
     private static SamplingParams params(int newTokens) {
