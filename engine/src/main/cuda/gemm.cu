@@ -1,9 +1,11 @@
-// Linear layers on tensor cores: y = x · W over weights repacked at load (repack.cu), GPTQ 4-bit or 3-bit
-// with dequantisation in registers, or dense fp16. One kernel family for every
-// batch size, so a row's result never depends on the batch (the engine's batch-invariance rule).
+// Linear layers on tensor cores, split-K: y = x · W over weights repacked at load (repack.cu), GPTQ 4-bit or
+// 3-bit with dequantisation in registers (dequant.cuh), or dense fp16. A row's result never depends on the batch
+// (the engine's batch-invariance rule): every kernel here and in gemm_tiles.cu sums the same split-K ranges in the
+// same step order, so any of them may serve any batch.
 //
-// Launch contract (gemm_{q4,q3,f16}_mt{1,2,4}; the Java side is GpuLinear):
-//   grid  (ceil(nBlocks/4), splits, ceil(M / (16·MT))), block 128 threads (4 warps), no dynamic shared memory.
+// Launch contract (gemm_{q4,q3,f16}_{small,mt2,mt4}; the Java side is GpuLinear):
+//   grid  (ceil(nBlocks/4), splits, ceil(M / (16·MT))), block 128 threads (4 warps). small: M ≤ 16, dynamic shared
+//         memory M·(kRange + 8)·2 bytes, kRange = 128·ceil(chunks/splits); mt2/mt4: none.
 //   x       fp16 [M, ldx], natural input order; columns read through `perm` when it is not null
 //   perm    int [kSteps·16]: the input column of each sorted row (rows sorted by GPTQ group), -1 for padding
 //   w       packed weights: q4 [kSteps][nBlocks][32 lanes] uint4; q3 [kSteps/4][nBlocks][3][32 lanes] uint4 (two
@@ -13,22 +15,153 @@
 //   partial fp32 [splits][M][N]: this split's sum over its steps, reduced by gemm_reduce in split order
 // Split-K: the kSteps/8 chunks of 8 steps are cut into `splits` contiguous ranges; `splits` depends on the
 // layer's shape only (GpuLinear), never on M. Each warp owns 64 output columns (nBlocks = ceil(N/64)).
-#include "common.cuh"
+#include "dequant.cuh"
 
 #define A_STRIDE 136  // halves per staged activation row: 128 + 8 so the fragment loads hit 32 distinct banks
 
-enum { W_F16 = 0, W_Q4 = 1, W_Q3 = 2 };
+// ---- decode (M ≤ 16): stream the weights ------------------------------------------------------------------
+// At batch 1..16 a product is a read of the weights; everything else must hide behind it. The block stages its
+// split's activations once (M rows, gathered through perm), then each warp streams its column block in units of
+// four uint4 per lane (4 steps; 3 for 3-bit, 1 for fp16), the next unit's weights and first group's scales in
+// flight while the current unit is multiplied. Rows past M are zeros in registers, not in shared memory.
 
-// One fp16 pair of the 3-bit layout: the low two bits from the low plane, the high bit from the high plane,
-// both moved under the fp16 1024 exponent. p: the pair's position in its low-plane word (0..7); P: in the
-// high-plane word (0..15).
-template <int p, int P>
-__device__ __forceinline__ uint32_t q3_pair(uint32_t lo, uint32_t hi) {
-    uint32_t los = lo >> (2 * p);
-    uint32_t his = P >= 2 ? hi >> (P - 2) : hi << (2 - P);
-    return lop3_and_or(his, 0x00040004u, lop3_and_or(los, 0x00030003u, 0x64006400u));
+template <int KIND> struct SmallUnit {
+    static constexpr int STEPS = KIND == W_F16 ? 1 : 4;  // steps per unit (a 3-bit unit is one quad)
+    static constexpr int WORDS = KIND == W_Q3 ? 3 : 4;   // uint4 per lane per unit
+};
+
+template <int KIND>
+__device__ __forceinline__ void load_unit(uint4* dst, const uint4* __restrict__ w, int unit, int nb, int nBlocks, int lane) {
+    if (KIND == W_Q4) {
+#pragma unroll
+        for (int s = 0; s < 4; s++) dst[s] = __ldg(&w[((size_t)(unit * 4 + s) * nBlocks + nb) * 32 + lane]);
+    } else if (KIND == W_Q3) {
+#pragma unroll
+        for (int i = 0; i < 3; i++) dst[i] = __ldg(&w[(((size_t)unit * nBlocks + nb) * 3 + i) * 32 + lane]);
+    } else {
+#pragma unroll
+        for (int u = 0; u < 4; u++) dst[u] = __ldg(&w[(((size_t)unit * nBlocks + nb) * 32 + lane) * 4 + u]);
+    }
 }
 
+// The scales of the first group of a unit of 4 steps (its later steps' groups are then in L1: same cache line).
+__device__ __forceinline__ int load_unit_scales(uint4 z[2], const int* __restrict__ stepGroup, const __half2* __restrict__ zs,
+                                                int unit, int nb, int nBlocks, int gid) {
+    const int g = __ldg(stepGroup + unit * 4);
+    const uint4* p = reinterpret_cast<const uint4*>(zs + (((size_t)g * nBlocks + nb) * 8 + gid) * 8);
+    z[0] = __ldg(p);
+    z[1] = __ldg(p + 1);
+    return g;
+}
+
+template <int KIND>
+__device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
+                                                const uint4* __restrict__ w, const __half2* __restrict__ zs,
+                                                const int* __restrict__ stepGroup, float* __restrict__ partial,
+                                                int M, int N, int K, int nBlocks, int kSteps, int splits) {
+    extern __shared__ __align__(16) __half Ax[];  // [M][kRange + 8]
+    constexpr int SPL = SmallUnit<KIND>::STEPS, UW = SmallUnit<KIND>::WORDS;
+    constexpr bool QUANT = KIND != W_F16;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int gid = lane >> 2, tig = lane & 3;
+    const int nb = blockIdx.x * 4 + warp;
+    const bool active = nb < nBlocks;
+    const int split = blockIdx.y;
+    const int chunks = kSteps / 8;
+    const int c0 = (int)((long long)chunks * split / splits), c1 = (int)((long long)chunks * (split + 1) / splits);
+    const int kr = (c1 - c0) * 128, stride = kr + 8;
+
+    for (int i = threadIdx.x; i < M * kr; i += blockDim.x) {
+        const int r = i / kr, kk = i - r * kr, k = c0 * 128 + kk;
+        const int src = perm ? perm[k] : k;
+        Ax[r * stride + kk] = (src >= 0 && src < K) ? x[(size_t)r * ldx + src] : __float2half(0.f);
+    }
+    __syncthreads();
+    if (!active) return;
+
+    float acc[8][4];
+#pragma unroll
+    for (int j = 0; j < 8; j++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) acc[j][e] = 0.f;
+
+    const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
+    uint4 cur[UW], nxt[UW];
+    uint4 zc[2], zn[2];
+    int gc = 0, gn = 0;  // the first group of the current and the next unit
+    load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
+    if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
+    int group = -1;
+    uint32_t z2[8], s2[8];
+    const bool row0 = gid < M, row8 = gid + 8 < M;
+
+    for (int u = u0; u < u1; u++) {
+        if (u + 1 < u1) {
+            load_unit<KIND>(nxt, w, u + 1, nb, nBlocks, lane);
+            if (QUANT) gn = load_unit_scales(zn, stepGroup, zs, u + 1, nb, nBlocks, gid);
+        }
+#pragma unroll
+        for (int s = 0; s < SPL; s++) {
+            uint32_t b[8][2];
+            if (QUANT) {
+                const int g = __ldg(stepGroup + u * SPL + s);
+                if (g != group) {
+                    group = g;
+                    uint4 lo = zc[0], hi = zc[1];
+                    if (g != gc) {  // a second group inside the unit (groups of 32 or 64 rows)
+                        const uint4* p = reinterpret_cast<const uint4*>(zs + (((size_t)g * nBlocks + nb) * 8 + gid) * 8);
+                        lo = __ldg(p);
+                        hi = __ldg(p + 1);
+                    }
+                    unpack_zero_scale(lo, hi, z2, s2);
+                }
+                if (KIND == W_Q4) dequant_q4(cur[s], z2, s2, b);
+                else dequant_q3(cur[0], cur[1], cur[2], s, z2, s2, b);
+            } else {
+                fragments_f16(cur, b);
+            }
+            const int kk = ((u - u0) * SPL + s) * 16 + 2 * tig;
+            uint32_t a[4];
+            a[0] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk]) : 0u;
+            a[2] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk + 8]) : 0u;
+            a[1] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk]) : 0u;
+            a[3] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk + 8]) : 0u;
+#pragma unroll
+            for (int j = 0; j < 8; j++) mma_16816(acc[j], a, b[j]);
+        }
+#pragma unroll
+        for (int i = 0; i < UW; i++) cur[i] = nxt[i];
+        if (QUANT) {
+            gc = gn;
+            zc[0] = zn[0];
+            zc[1] = zn[1];
+        }
+    }
+    float* out = partial + (size_t)split * M * N;
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        const int n = nb * 64 + j * 8 + 2 * tig;
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const int m = gid + h * 8;
+            if (m >= M) continue;
+            if (n < N) out[(size_t)m * N + n] = acc[j][2 * h];
+            if (n + 1 < N) out[(size_t)m * N + n + 1] = acc[j][2 * h + 1];
+        }
+    }
+}
+
+#define GEMM_SMALL(name, KIND)                                                                                    \
+    SPARKLLM_KERNEL void __launch_bounds__(128, 4) name(                                                         \
+        const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,      \
+        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                              \
+        gemm_small_body<KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits);       \
+    }
+GEMM_SMALL(gemm_q4_small, W_Q4)
+GEMM_SMALL(gemm_q3_small, W_Q3)
+GEMM_SMALL(gemm_f16_small, W_F16)
+
+// ---- batches of 17..64 rows: 16·MT rows per warp, activations staged per chunk ------------------------------
 template <int MT, int KIND>
 __device__ __forceinline__ void gemm_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
                                           const uint4* __restrict__ w, const __half2* __restrict__ zs,
@@ -94,50 +227,12 @@ __device__ __forceinline__ void gemm_body(const __half* __restrict__ x, int ldx,
                 if (g != group) {
                     group = g;
                     const uint4* p = reinterpret_cast<const uint4*>(zs + (((size_t)g * nBlocks + nb) * 8 + gid) * 8);
-                    uint4 lo = __ldg(p), hi = __ldg(p + 1);
-                    uint32_t pr[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
-#pragma unroll
-                    for (int j = 0; j < 8; j++) {
-                        __half2 h = as_half2(pr[j]);
-                        z2[j] = as_u32(__half2half2(__low2half(h)));
-                        s2[j] = as_u32(__half2half2(__high2half(h)));
-                    }
+                    unpack_zero_scale(__ldg(p), __ldg(p + 1), z2, s2);
                 }
-                uint32_t q[8][2];  // per tile: (1024 + q) for rows (2t, 2t+1) and (2t+8, 2t+9)
-                if (KIND == W_Q4) {
-                    uint32_t words[4] = {wr[s].x, wr[s].y, wr[s].z, wr[s].w};
-#pragma unroll
-                    for (int j = 0; j < 8; j++) {
-                        uint32_t word = words[j >> 1] >> ((j & 1) * 8);
-                        q[j][0] = lop3_and_or(word, 0x000f000fu, 0x64006400u);
-                        q[j][1] = lop3_and_or(word >> 4, 0x000f000fu, 0x64006400u);
-                    }
-                } else {
-                    // quad s/4: words 0..7 low plane (step·2 + half), 8..11 high plane (one per step)
-                    const uint4* v = &wr[(s / 4) * 3];
-                    uint32_t words[12] = {v[0].x, v[0].y, v[0].z, v[0].w, v[1].x, v[1].y, v[1].z, v[1].w,
-                                          v[2].x, v[2].y, v[2].z, v[2].w};
-                    uint32_t lo0 = words[(s % 4) * 2], lo1 = words[(s % 4) * 2 + 1], hi = words[8 + s % 4];
-                    q[0][0] = q3_pair<0, 0>(lo0, hi);  q[0][1] = q3_pair<1, 1>(lo0, hi);
-                    q[1][0] = q3_pair<2, 2>(lo0, hi);  q[1][1] = q3_pair<3, 3>(lo0, hi);
-                    q[2][0] = q3_pair<4, 4>(lo0, hi);  q[2][1] = q3_pair<5, 5>(lo0, hi);
-                    q[3][0] = q3_pair<6, 6>(lo0, hi);  q[3][1] = q3_pair<7, 7>(lo0, hi);
-                    q[4][0] = q3_pair<0, 8>(lo1, hi);  q[4][1] = q3_pair<1, 9>(lo1, hi);
-                    q[5][0] = q3_pair<2, 10>(lo1, hi); q[5][1] = q3_pair<3, 11>(lo1, hi);
-                    q[6][0] = q3_pair<4, 12>(lo1, hi); q[6][1] = q3_pair<5, 13>(lo1, hi);
-                    q[7][0] = q3_pair<6, 14>(lo1, hi); q[7][1] = q3_pair<7, 15>(lo1, hi);
-                }
-#pragma unroll
-                for (int j = 0; j < 8; j++) {
-                    b[j][0] = as_u32(__hmul2(__hsub2(as_half2(q[j][0]), as_half2(z2[j])), as_half2(s2[j])));
-                    b[j][1] = as_u32(__hmul2(__hsub2(as_half2(q[j][1]), as_half2(z2[j])), as_half2(s2[j])));
-                }
+                if (KIND == W_Q4) dequant_q4(wr[s], z2, s2, b);
+                else dequant_q3(wr[(s / 4) * 3], wr[(s / 4) * 3 + 1], wr[(s / 4) * 3 + 2], s % 4, z2, s2, b);
             } else {
-#pragma unroll
-                for (int u = 0; u < 4; u++) {
-                    uint4 v = wr[s * 4 + u];
-                    b[2 * u][0] = v.x; b[2 * u][1] = v.y; b[2 * u + 1][0] = v.z; b[2 * u + 1][1] = v.w;
-                }
+                fragments_f16(&wr[s * 4], b);
             }
 #pragma unroll
             for (int mt = 0; mt < MT; mt++) {
@@ -176,13 +271,10 @@ __device__ __forceinline__ void gemm_body(const __half* __restrict__ x, int ldx,
         float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                            \
         gemm_body<MT, KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits);       \
     }
-GEMM_VARIANT(gemm_q4_mt1, 1, W_Q4)
 GEMM_VARIANT(gemm_q4_mt2, 2, W_Q4)
 GEMM_VARIANT(gemm_q4_mt4, 4, W_Q4)
-GEMM_VARIANT(gemm_q3_mt1, 1, W_Q3)
 GEMM_VARIANT(gemm_q3_mt2, 2, W_Q3)
 GEMM_VARIANT(gemm_q3_mt4, 4, W_Q3)
-GEMM_VARIANT(gemm_f16_mt1, 1, W_F16)
 GEMM_VARIANT(gemm_f16_mt2, 2, W_F16)
 GEMM_VARIANT(gemm_f16_mt4, 4, W_F16)
 

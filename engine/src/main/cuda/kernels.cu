@@ -6,6 +6,7 @@
 #include "attention.cu"
 #include "swiglu.cu"
 #include "gemm.cu"
+#include "gemm_tiles.cu"
 #include "repack.cu"
 #include "sampling.cu"
 #include "fault.cu"

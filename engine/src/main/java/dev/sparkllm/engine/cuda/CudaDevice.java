@@ -59,6 +59,7 @@ public final class CudaDevice implements AutoCloseable {
     private int ccMajor;
     private int ccMinor;
     private int smCount;
+    private int maxSharedPerBlock;
     private long totalBytes;
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<DeviceBuffer, Boolean> live = new IdentityHashMap<>();
@@ -159,6 +160,7 @@ public final class CudaDevice implements AutoCloseable {
         ccMajor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
         ccMinor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
         smCount = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        maxSharedPerBlock = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
         byte[] nameBytes = new byte[256];
         check(JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, device), "cuDeviceGetName");
         int end = 0;
@@ -173,7 +175,14 @@ public final class CudaDevice implements AutoCloseable {
         check(JCudaDriver.cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
         totalBytes = total[0];
         context = new CUcontext();
-        check(JCudaDriver.cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+        int retained = JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
+        if (isSticky(retained)) {
+            // The driver keeps a faulted context for the life of the process, even after cuDevicePrimaryCtxReset.
+            throw new CudaException("GPU cuda:" + ordinal + " (" + name + ") cannot be used again in this process: an earlier"
+                    + " kernel fault (" + CUresult.stringFor(retained) + ") left its context unusable; restart the process"
+                    + " (in Spark, the executor) to use this GPU", true);
+        }
+        check(retained, "cuDevicePrimaryCtxRetain");
         check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
         module = new CUmodule();
         check(JCudaDriver.cuModuleLoadData(module, readKernels()), "cuModuleLoadData (the engine's kernels)");
@@ -249,6 +258,7 @@ public final class CudaDevice implements AutoCloseable {
     }
 
     static String gib(long bytes) {
+        if (bytes < (1L << 30)) return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20));
         return String.format(java.util.Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
     }
 
@@ -321,9 +331,11 @@ public final class CudaDevice implements AutoCloseable {
         lastKernel = kernel;
         Pointer[] params = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) params[i] = argument(args[i], kernel, i);
-        if (sharedBytes > 48 * 1024 && raisedSharedLimit.putIfAbsent(kernel, Boolean.TRUE) == null) {
+        if (sharedBytes > raisedSharedLimit.getOrDefault(kernel, 48 * 1024)) {
             check(JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                    MAX_DYNAMIC_SHARED), "allowing " + kernel + " more shared memory");
+                    sharedBytes), "allowing " + kernel + " " + sharedBytes + " bytes of shared memory (the GPU allows "
+                    + maxSharedPerBlock + ")");
+            raisedSharedLimit.put(kernel, sharedBytes);
         }
         Object mark = timer.beforeLaunch();
         check(JCudaDriver.cuLaunchKernel(f, gx, gy, gz, block, 1, 1, sharedBytes, stream, Pointer.to(params), null),
@@ -340,9 +352,8 @@ public final class CudaDevice implements AutoCloseable {
         return timer;
     }
 
-    /** Dynamic shared memory a kernel may ask for beyond the default 48 KiB (every supported GPU has at least 99 KiB). */
-    private static final int MAX_DYNAMIC_SHARED = 99 * 1024;
-    private final Map<String, Boolean> raisedSharedLimit = new HashMap<>();
+    /** Per kernel, the dynamic shared memory it has been allowed beyond the default 48 KiB. */
+    private final Map<String, Integer> raisedSharedLimit = new HashMap<>();
 
     // ---- CUDA graphs ---------------------------------------------------------------------------------------
 
@@ -423,6 +434,9 @@ public final class CudaDevice implements AutoCloseable {
     public String name() { return name; }
 
     public int smCount() { return smCount; }
+
+    /** Shared memory one block may use when its kernel opts in (99 KiB on sm_86/89, 163 on sm_80, 227 on sm_90). */
+    public int maxSharedPerBlock() { return maxSharedPerBlock; }
 
     public String computeCapability() { return ccMajor + "." + ccMinor; }
 

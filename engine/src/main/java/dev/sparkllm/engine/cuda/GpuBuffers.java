@@ -8,7 +8,7 @@ import dev.sparkllm.engine.model.LlamaConfig;
  */
 final class GpuBuffers {
 
-    /** Positions per attention chunk: must equal ATTN_CHUNK in attention.cu. */
+    /** Positions per attention chunk, and attention_partial's threads (one per position): ATTN_CHUNK in attention.cu. */
     static final int ATTENTION_CHUNK = 256;
     /** Rows per attention launch: bounds the attention workspace. */
     static final int ATTENTION_ROWS = 256;

@@ -1,5 +1,7 @@
 package dev.sparkllm.engine.cuda;
 
+import jcuda.driver.CUdeviceptr;
+
 import java.util.List;
 
 /**
@@ -21,12 +23,18 @@ public final class GpuLinear {
 
     /** Rows per kernel launch: bounds the split-K workspace ({@code splits × MAX_ROWS × outFeatures} floats). */
     public static final int MAX_ROWS = 256;
-    /** Thread blocks a product aims for: four per SM of a 132-SM H100/H200, enough loads in flight for HBM. */
+    /** Thread blocks a split-K product aims for without a second wave: four 128-thread blocks per SM of a 132-SM H100/H200. */
     private static final int TARGET_BLOCKS = 528;
+    /**
+     * Rows from which a launch uses the tiled kernels (gemm_tiles.cu: 64 × 256 tiles, no split-K workspace) instead
+     * of split-K; both give the same sums, so this is a speed choice only. {@code -Dsparkllm.cuda.tilesFromRows}.
+     */
+    static final int TILES_FROM_ROWS = Integer.getInteger("sparkllm.cuda.tilesFromRows", 128);
+    private static final int TILE_STAGES = 3;
 
     /** How the weights are stored on the GPU: the kernel family that reads them. */
     enum Kind {
-        F16("gemm_f16_mt", 64), Q4("gemm_q4_mt", 16), Q3("gemm_q3_mt", 12);
+        F16("gemm_f16_", 64), Q4("gemm_q4_", 16), Q3("gemm_q3_", 12);
 
         final String kernel;
         final int bytesPerLaneStep; // weight bytes per lane and 16-row step of a 64-column block
@@ -34,6 +42,15 @@ public final class GpuLinear {
         Kind(String kernel, int bytesPerLaneStep) {
             this.kernel = kernel;
             this.bytesPerLaneStep = bytesPerLaneStep;
+        }
+
+        /** gemm_tiles.cu's TileUnit::BYTES: one pipeline stage (activations, weights, scales, groups). */
+        int tileStageBytes() {
+            int steps = this == F16 ? 2 : 8;
+            int a = 64 * (steps * 16 + 8) * 2;
+            int b = this == Q3 ? steps / 4 * 4 * 3 * 32 : this == Q4 ? steps * 4 * 32 : steps * 4 * 32 * 4;
+            int z = this == F16 ? 0 : steps * 4 * 16;
+            return (a + 16 * (b + z) + steps * 4 + 127) / 128 * 128;
         }
 
         /** Device bytes of the weights of {@code kSteps} steps and {@code nBlocks} 64-column blocks. */
@@ -72,7 +89,7 @@ public final class GpuLinear {
     /** Split-K ranges for a layer: a function of its shape alone (see the class comment). */
     static int splitsFor(int nBlocks, int kSteps) {
         int blocksAcross = (nBlocks + 3) / 4;
-        int wanted = (TARGET_BLOCKS + blocksAcross - 1) / blocksAcross;
+        int wanted = TARGET_BLOCKS / blocksAcross;  // rounded down: a second, nearly empty wave costs a whole one
         return Math.max(1, Math.min(wanted, kSteps / 8));
     }
 
@@ -80,9 +97,9 @@ public final class GpuLinear {
 
     public int outFeatures() { return outFeatures; }
 
-    /** Floats of split-K workspace this layer needs for {@link #MAX_ROWS} rows. */
+    /** Floats of workspace this layer needs for {@link #MAX_ROWS} rows: split-K partial sums, or the tiled kernels' sorted activations. */
     long workspaceFloats() {
-        return (long) splits * MAX_ROWS * outFeatures;
+        return Math.max((long) splits * MAX_ROWS * outFeatures, (long) MAX_ROWS * kSteps * 16 / 2);
     }
 
     /** Device bytes of this layer's tensors. */
@@ -103,16 +120,36 @@ public final class GpuLinear {
      */
     void forward(CudaDevice d, DeviceBuffer x, int ldx, int rows, DeviceBuffer workspace, DeviceBuffer y, int ldy, int column,
                  boolean accumulate) {
+        int tileShared = TILE_STAGES * kind.tileStageBytes();
         for (int m0 = 0; m0 < rows; m0 += MAX_ROWS) {
             int m = Math.min(MAX_ROWS, rows - m0);
-            int mt = m <= 16 ? 1 : m <= 32 ? 2 : 4;
-            String kernel = kind.kernel + mt;
-            d.launch(kernel, (nBlocks + 3) / 4, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0,
-                    x.at((long) m0 * ldx * 2), ldx, perm, weights, zeroScales, stepGroup, workspace,
-                    m, outFeatures, inFeatures, nBlocks, kSteps, splits);
+            CUdeviceptr xm = x.at((long) m0 * ldx * 2);
+            CUdeviceptr ym = y.at(((long) m0 * ldy + column) * 4);
+            if (m >= TILES_FROM_ROWS && tileShared <= d.maxSharedPerBlock()) {
+                Object xs = xm;
+                int ldxs = ldx;
+                if (perm != null || inFeatures != kSteps * 16 || ldx % 8 != 0) {
+                    xs = workspace;
+                    ldxs = kSteps * 16;
+                    d.launch("gemm_gather", (ldxs + 255) / 256, m, 1, 256, 0, xm, ldx, perm, inFeatures, xs, ldxs);
+                }
+                d.launch(kind.kernel + "tiles", (nBlocks + 3) / 4, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
+                        zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
+                continue;
+            }
+            int kRange = 128 * ((kSteps / 8 + splits - 1) / splits);  // the longest split's sorted rows
+            int smallShared = m * (kRange + 8) * 2;
+            if (m <= 16 && smallShared <= d.maxSharedPerBlock()) {
+                d.launch(kind.kernel + "small", (nBlocks + 3) / 4, splits, 1, 128, smallShared, xm, ldx, perm, weights,
+                        zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
+            } else {
+                int mt = m <= 32 ? 2 : 4;
+                d.launch(kind.kernel + "mt" + mt, (nBlocks + 3) / 4, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0, xm, ldx, perm,
+                        weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
+            }
             long total = (long) m * outFeatures;
-            d.launch("gemm_reduce", (int) ((total + 255) / 256), 1, 1, 256, 0,
-                    workspace, splits, m, outFeatures, y.at(((long) m0 * ldy + column) * 4), ldy, accumulate ? 1 : 0);
+            d.launch("gemm_reduce", (int) ((total + 255) / 256), 1, 1, 256, 0, workspace, splits, m, outFeatures, ym, ldy,
+                    accumulate ? 1 : 0);
         }
     }
 }

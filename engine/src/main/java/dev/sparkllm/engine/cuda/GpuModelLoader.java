@@ -48,9 +48,9 @@ final class GpuModelLoader {
             throw new CheckpointException(q.source() + ": " + q.bits() + "-bit GPTQ is not supported by the GPU backend"
                     + " (it runs 3- and 4-bit checkpoints); use --device cpu for this model");
         }
-        if (dir.config().headDim() % 2 != 0 || dir.config().headDim() > 1024) {
+        if (dir.config().headDim() % 8 != 0 || dir.config().headDim() > 1024) {
             throw new CheckpointException(dir.path().resolve("config.json") + ": head_dim " + dir.config().headDim()
-                    + " is not supported by the GPU backend (an even width of at most 1024)");
+                    + " is not supported by the GPU backend (a multiple of 8 of at most 1024); use --device cpu for this model");
         }
     }
 

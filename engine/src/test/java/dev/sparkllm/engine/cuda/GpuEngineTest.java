@@ -55,9 +55,10 @@ class GpuEngineTest {
                 assertNull(TestRequests.firstDifference(alone, e.generate(requests)), "batch " + batch);
             }
         }
-        // 24 blocks of 16 positions: far fewer than 64 requests need at once, so sequences are preempted and recomputed
-        EngineOptions options = new EngineOptions(64, 512, 7, 1024, true, 0);
-        ModelBackend small = Engines.openBackend(model, "cuda", Map.of("kv_cache_mb", "1"), 512, 1024, 64);
+        // 1 MiB of KV cache is 32 blocks of 16 positions (2 KiB a position): far fewer than 64 requests need at once,
+        // so sequences are preempted and recomputed. A 256-token context (prompts ≤ 80, ≤ 48 new) fits it.
+        EngineOptions options = new EngineOptions(64, 512, 7, 1024, true, 256);
+        ModelBackend small = Engines.openBackend(model, "cuda", Map.of("kv_cache_mb", "1"), 512, 256, 64);
         try (Engine e = new Engine(small, TokenizerLoader.load(dir), options)) {
             assertNull(TestRequests.firstDifference(alone, e.generate(requests)), "under preemption");
             System.out.printf("preemption run: %d KV blocks, %d preemptions%n", small.kvBlockCount(), e.preemptions());
@@ -106,10 +107,23 @@ class GpuEngineTest {
                     double err = Gpu.relativeError(y.get(c), x.get(c), x.get(c).length);
                     System.out.printf("70B-wide layer, chunk %d: relative error %.2e%n", c, err);
                     assertTrue(err < 0.01, "relative error " + err);
-                    for (int row = 0; row < x.get(c).length / 512; row++) {
-                        assertEquals(KjvTinyGpuTest.argmax(x.get(c), row * 512, 512), KjvTinyGpuTest.argmax(y.get(c), row * 512, 512),
-                                "argmax of chunk " + c + " row " + row);
+                    int rows = x.get(c).length / 512, same = 0;
+                    for (int row = 0; row < rows; row++) {
+                        float[] cpuRow = java.util.Arrays.copyOfRange(x.get(c), row * 512, row * 512 + 512);
+                        float[] gpuRow = java.util.Arrays.copyOfRange(y.get(c), row * 512, row * 512 + 512);
+                        int cpuTop = KjvTinyGpuTest.argmax(cpuRow, 0, 512), gpuTop = KjvTinyGpuTest.argmax(gpuRow, 0, 512);
+                        if (cpuTop == gpuTop) {
+                            same++;
+                            continue;
+                        }
+                        // a different top token only where the CPU's two candidates are closer than the products' error
+                        double worst = 0;
+                        for (int v = 0; v < 512; v++) worst = Math.max(worst, Math.abs(cpuRow[v] - gpuRow[v]));
+                        assertTrue(cpuRow[cpuTop] - cpuRow[gpuTop] <= 2 * worst, "argmax of chunk " + c + " row " + row + ": CPU "
+                                + cpuTop + " (" + cpuRow[cpuTop] + "), GPU " + gpuTop + " (CPU logit " + cpuRow[gpuTop] + "), error " + worst);
                     }
+                    System.out.printf("70B-wide layer, chunk %d: argmax equal in %d of %d rows%n", c, same, rows);
+                    assertTrue(same >= rows * 0.9, same + " of " + rows + " rows with the CPU's argmax");
                 }
             }
         }
@@ -134,9 +148,15 @@ class GpuEngineTest {
             assertTrue(message.contains("CUDA_ERROR_ILLEGAL_ADDRESS") || message.contains("illegal"), message);
             assertThrows(IllegalStateException.class, () -> engine.submit(r, null), "a failed engine takes no more requests");
         }
+        // The driver may keep the faulted context for the life of the process: a later engine either works or says
+        // to restart the process (Spark's executor), never computes on the broken context.
         try (GenerationEngine engine = Engines.open(dir, "cuda", Map.of())) {
             GenerationRequest r = new GenerationRequest("y", new int[]{1, 40, 50}, dev.sparkllm.engine.sampling.SamplingParams.greedy(8));
             assertEquals(8, engine.generate(List.of(r)).get(0).tokenIds().length, "an engine opened after the fault");
+            System.out.println("after the fault: a new engine in the same process works");
+        } catch (CudaException reopen) {
+            System.out.println("after the fault: " + reopen.getMessage());
+            assertTrue(reopen.getMessage().contains("restart the process"), reopen.getMessage());
         }
     }
 }

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>Tolerance: the inputs are fp16-representable, so the only difference is the GPU's fp16 rounding of each
  * dequantised weight ((q − zero)·scale, as Hugging Face and the GPTQ kernels compute it) against the CPU's float
  * arithmetic: about 2⁻¹¹ per weight, averaging out over a dot product to a relative error near 3·10⁻⁴. The
- * bound is 1.5·10⁻³. Batch invariance is exact: every row of a 1-, 7- and n-row product is bit-identical.
+ * bound is 1.5·10⁻³. Batch invariance is exact: every row of a 1-, 7- and n-row product is bit-identical, whether
+ * the n rows took the split-K kernels (gemm.cu) or, from 128 rows, the tiled ones (gemm_tiles.cu).
  */
 @Tag("gpu")
 class GpuProductTest {
@@ -47,6 +48,10 @@ class GpuProductTest {
             "3,  -1, true,  8192,  8192, 9",
             "3, 128, false, 8192,  8192, 9",
             "3,  64, true,  8192,  8192, 9",
+            // prefill-sized batches: the tiled kernels (gemm_tiles.cu), rows compared with split-K's row 0 and rows 0..6
+            "4, 128, true,  8192,  8192, 200",
+            "3, 128, true,  8192, 10240, 130",
+            "4,  32, false, 8192,  8192, 128",
             // small and odd: widths not a multiple of 64, inputs not of 128, more rows than one launch
             "4,  32, true,   384,   200, 300",
             "3,  32, false,  160,    96, 70",
@@ -74,10 +79,12 @@ class GpuProductTest {
         assertBatchInvariant(got, rows, out);
     }
 
-    @Test
-    void denseProductMatchesCpuAtLmHeadShape() {
+    /** The lm_head shape at decode batch sizes (split-K kernels) and a prefill-sized batch (tiled kernels). */
+    @ParameterizedTest(name = "dense 8192 x {0}, {1} rows")
+    @CsvSource({"32000, 9", "4096, 130"})
+    void denseProductMatchesCpuAtLmHeadShape(int out, int rows) {
         CudaDevice d = Gpu.device();
-        int in = 8192, out = 32000, rows = 9;
+        int in = 8192;
         Random r = new Random(2);
         float[] w = new float[out * in]; // fp16-representable, so the GPU's weights are exact
         for (int i = 0; i < w.length; i++) w[i] = Half.f16ToFloat(Half.floatToF16((float) (r.nextGaussian() * 0.02)));
@@ -101,7 +108,7 @@ class GpuProductTest {
             }
         });
         double err = Gpu.relativeError(got[0], expected, rows * out);
-        System.out.printf("dense 8192x32000 rows %d: relative error %.2e%n", rows, err);
+        System.out.printf("dense 8192x%d rows %d: relative error %.2e%n", out, rows, err);
         assertTrue(err < 1e-4, "relative error " + err); // exact products, fp32 sums in another order
         assertBatchInvariant(got, rows, out);
     }

@@ -1,0 +1,221 @@
+// Linear layers for large batches and prefill: y (=|+=) x · W with 64-row × 256-column tiles per block, the whole K
+// range in one block, and the activations and weights streamed through shared memory by cp.async three units
+// ahead. It gives the same sums as the split-K kernels (gemm.cu) bit for bit: each split's steps are summed
+// from zero in step order, and the block adds the split sums in split order, as gemm_reduce does, so a row's
+// result is the same whichever kernel the batch size picked (batch invariance).
+//
+// Launch contract (gemm_{q4,q3,f16}_tiles; the Java side is GpuLinear):
+//   grid (ceil(nBlocks/4), ceil(M/64)), block 256 threads (8 warps: 2 row halves × 4 column blocks),
+//   dynamic shared memory TILE_STAGES · tile_stage_bytes(KIND).
+//   xs      fp16 [M, ldxs] in sorted row order, kSteps·16 columns, zero where a sorted row is padding (gemm_gather
+//           writes it from the natural order; a layer without a permutation or padding passes x itself);
+//           ldxs a multiple of 8 (16-byte copies)
+//   w, zs, stepGroup, nBlocks, kSteps, splits: as in gemm.cu
+//   y       fp32 [M, ldy]: stored (accumulate = 0) or added to (accumulate = 1, the residual connection)
+// Each warp owns 32 rows × 64 columns: 2 × 8 tensor-core tiles, a running split sum and the split sums' total.
+#include "dequant.cuh"
+
+#define TILE_ROWS 64
+#define TILE_STAGES 3
+
+template <int KIND> struct TileUnit {
+    static constexpr int STEPS = KIND == W_F16 ? 2 : 8;                     // steps per pipeline unit
+    static constexpr int ROW_HALVES = STEPS * 16 + 8;                        // halves per staged row (bank spread)
+    static constexpr int A_BYTES = TILE_ROWS * ROW_HALVES * 2;
+    static constexpr int B_UINT4 = KIND == W_Q3 ? STEPS / 4 * 4 * 3 * 32   // quads × blocks × planes × lanes
+                                 : KIND == W_Q4 ? STEPS * 4 * 32 : STEPS * 4 * 32 * 4;
+    static constexpr int Z_UINT4 = KIND == W_F16 ? 0 : STEPS * 4 * 16;     // per step and block: 8 gid × 2 uint4
+    static constexpr int BYTES = (A_BYTES + B_UINT4 * 16 + Z_UINT4 * 16 + STEPS * 4 + 127) / 128 * 128;  // + groups
+};
+
+__host__ __device__ inline int tile_stage_bytes(int kind) {
+    return kind == W_Q4 ? TileUnit<W_Q4>::BYTES : kind == W_Q3 ? TileUnit<W_Q3>::BYTES : TileUnit<W_F16>::BYTES;
+}
+
+__device__ __forceinline__ void cp_async16(void* smem, const void* global, bool valid) {
+    const uint32_t dst = (uint32_t)__cvta_generic_to_shared(smem);
+    const int bytes = valid ? 16 : 0;  // 0: fill with zeros, read nothing
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(global), "r"(bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t a[4], const __half* p) {
+    const uint32_t addr = (uint32_t)__cvta_generic_to_shared(p);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(a[0]), "=r"(a[1]), "=r"(a[2]), "=r"(a[3]) : "r"(addr));
+}
+
+// Issues the copies of pipeline unit `unit` (steps unit·STEPS ..) into `stage`: the 64 rows' activations, the four
+// column blocks' weights and, quantized, each step's group scales and group number.
+template <int KIND>
+__device__ __forceinline__ void issue_unit(char* stage, int unit, const __half* __restrict__ xs, int ldxs,
+                                           const uint4* __restrict__ w, const __half2* __restrict__ zs,
+                                           const int* __restrict__ stepGroup, int m0, int M, int nb0, int nBlocks) {
+    using U = TileUnit<KIND>;
+    const int t = threadIdx.x;
+    const int step0 = unit * U::STEPS;
+    __half* A = reinterpret_cast<__half*>(stage);
+    constexpr int PIECES = U::STEPS * 2;  // 16-byte pieces per row
+    for (int i = t; i < TILE_ROWS * PIECES; i += 256) {
+        const int r = i / PIECES, p = i % PIECES, m = m0 + r;
+        const bool valid = m < M;
+        cp_async16(A + r * U::ROW_HALVES + p * 8, xs + (size_t)(valid ? m : 0) * ldxs + step0 * 16 + p * 8, valid);
+    }
+    uint4* B = reinterpret_cast<uint4*>(stage + U::A_BYTES);
+    if (KIND == W_Q3) {
+        // [quad][block][plane][lane], from w[((quad·nBlocks + nb)·3 + plane)·32 + lane]
+        for (int i = t; i < U::B_UINT4; i += 256) {
+            const int lane = i & 31, plane = (i >> 5) % 3, blk = (i / 96) % 4, quad = i / 384, nb = nb0 + blk;
+            const bool valid = nb < nBlocks;
+            cp_async16(B + i, w + (((size_t)(step0 / 4 + quad) * nBlocks + (valid ? nb : 0)) * 3 + plane) * 32 + lane, valid);
+        }
+    } else {
+        constexpr int PER = KIND == W_Q4 ? 32 : 128;  // uint4 per step and block
+        for (int i = t; i < U::B_UINT4; i += 256) {
+            const int e = i % PER, blk = (i / PER) % 4, s = i / (PER * 4), nb = nb0 + blk;
+            const bool valid = nb < nBlocks;
+            cp_async16(B + i, w + ((size_t)(step0 + s) * nBlocks + (valid ? nb : 0)) * PER + e, valid);
+        }
+    }
+    if (KIND != W_F16) {
+        uint4* Z = B + U::B_UINT4;                 // [step][block][gid·2 + half]
+        int* G = reinterpret_cast<int*>(Z + U::Z_UINT4);
+        for (int i = t; i < U::Z_UINT4; i += 256) {
+            const int e = i % 16, blk = (i / 16) % 4, s = i / 64, nb = nb0 + blk;
+            const bool valid = nb < nBlocks;
+            const int g = __ldg(stepGroup + step0 + s);
+            cp_async16(Z + i, reinterpret_cast<const uint4*>(zs + ((size_t)g * nBlocks + (valid ? nb : 0)) * 64) + e, valid);
+        }
+        if (t < U::STEPS) G[t] = __ldg(stepGroup + step0 + t);
+    }
+}
+
+template <int KIND>
+__device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, int ldxs, const uint4* __restrict__ w,
+                                                const __half2* __restrict__ zs, const int* __restrict__ stepGroup,
+                                                float* __restrict__ y, int ldy, int accumulate, int M, int N, int nBlocks,
+                                                int kSteps, int splits) {
+    using U = TileUnit<KIND>;
+    extern __shared__ __align__(16) char tile_smem[];
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int gid = lane >> 2, tig = lane & 3;
+    const int wm = warp & 1, wn = warp >> 1;
+    const int nb0 = blockIdx.x * 4, nb = nb0 + wn;
+    const bool active = nb < nBlocks;
+    const int m0 = blockIdx.y * TILE_ROWS;
+    const int units = kSteps / U::STEPS, unitsPerChunk = 8 / U::STEPS, chunks = kSteps / 8;
+
+    float acc[2][8][4], tot[2][8][4];
+#pragma unroll
+    for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[mt][j][e] = tot[mt][j][e] = 0.f;
+
+#pragma unroll
+    for (int p = 0; p < TILE_STAGES - 1; p++) {
+        if (p < units) issue_unit<KIND>(tile_smem + p * U::BYTES, p, xs, ldxs, w, zs, stepGroup, m0, M, nb0, nBlocks);
+        cp_async_commit();
+    }
+    int split = 0;
+    int splitEnd = (int)((long long)chunks / splits);  // first chunk of split 1 (chunks·1/splits)
+    int group = -1;
+    uint32_t z2[8], s2[8];
+
+    for (int u = 0; u < units; u++) {
+        cp_async_wait<TILE_STAGES - 2>();
+        __syncthreads();  // unit u landed for everyone; everyone is done with unit u-1, whose stage is refilled next
+        const int next = u + TILE_STAGES - 1;
+        if (next < units)
+            issue_unit<KIND>(tile_smem + (next % TILE_STAGES) * U::BYTES, next, xs, ldxs, w, zs, stepGroup, m0, M, nb0, nBlocks);
+        cp_async_commit();
+
+        const char* stage = tile_smem + (u % TILE_STAGES) * U::BYTES;
+        const __half* A = reinterpret_cast<const __half*>(stage);
+        const uint4* B = reinterpret_cast<const uint4*>(stage + U::A_BYTES);
+        const uint4* Z = B + U::B_UINT4;
+        const int* G = reinterpret_cast<const int*>(Z + U::Z_UINT4);
+        if (active) {
+#pragma unroll
+            for (int s = 0; s < U::STEPS; s++) {
+                uint32_t b[8][2];
+                if (KIND != W_F16) {
+                    const int g = G[s];
+                    if (g != group) {
+                        group = g;
+                        const uint4* zp = Z + (s * 4 + wn) * 16 + gid * 2;
+                        unpack_zero_scale(zp[0], zp[1], z2, s2);
+                    }
+                    if (KIND == W_Q4) {
+                        dequant_q4(B[(s * 4 + wn) * 32 + lane], z2, s2, b);
+                    } else {
+                        const uint4* q = B + ((s / 4) * 4 + wn) * 96 + lane;
+                        dequant_q3(q[0], q[32], q[64], s % 4, z2, s2, b);
+                    }
+                } else {
+                    fragments_f16(B + ((s * 4 + wn) * 32 + lane) * 4, b);
+                }
+#pragma unroll
+                for (int mt = 0; mt < 2; mt++) {
+                    uint32_t a[4];
+                    const int row = wm * 32 + mt * 16 + (lane & 15);
+                    ldmatrix_x4(a, A + row * U::ROW_HALVES + s * 16 + (lane >> 4) * 8);
+#pragma unroll
+                    for (int j = 0; j < 8; j++) mma_16816(acc[mt][j], a, b[j]);
+                }
+            }
+        }
+        // the end of a split: add its sum to the total, in split order, and start the next from zero
+        if ((u + 1) % unitsPerChunk == 0 && (u + 1) / unitsPerChunk == splitEnd) {
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+                for (int j = 0; j < 8; j++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        tot[mt][j][e] += acc[mt][j][e];
+                        acc[mt][j][e] = 0.f;
+                    }
+            split++;
+            splitEnd = (int)((long long)chunks * (split + 1) / splits);
+        }
+    }
+    cp_async_wait<0>();
+    if (!active) return;
+#pragma unroll
+    for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            const int n = nb * 64 + j * 8 + 2 * tig;
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const int m = m0 + wm * 32 + mt * 16 + gid + h * 8;
+                if (m >= M) continue;
+                float* o = y + (size_t)m * ldy + n;
+                if (n < N) o[0] = accumulate ? o[0] + tot[mt][j][2 * h] : tot[mt][j][2 * h];
+                if (n + 1 < N) o[1] = accumulate ? o[1] + tot[mt][j][2 * h + 1] : tot[mt][j][2 * h + 1];
+            }
+        }
+}
+
+#define GEMM_TILES(name, KIND)                                                                                   \
+    SPARKLLM_KERNEL void __launch_bounds__(256, 1) name(                                                        \
+        const __half* xs, int ldxs, const uint4* w, const __half2* zs, const int* stepGroup, float* y, int ldy, \
+        int accumulate, int M, int N, int nBlocks, int kSteps, int splits) {                                    \
+        gemm_tiles_body<KIND>(xs, ldxs, w, zs, stepGroup, y, ldy, accumulate, M, N, nBlocks, kSteps, splits);  \
+    }
+GEMM_TILES(gemm_q4_tiles, W_Q4)
+GEMM_TILES(gemm_q3_tiles, W_Q3)
+GEMM_TILES(gemm_f16_tiles, W_F16)
+
+// xs[m][k] = x[m][perm[k]] (0 where perm[k] < 0), or x[m][k] (0 for k ≥ K) without a permutation: the tiled
+// kernels' activations in sorted row order. grid (ceil(Kp/256), M), block 256.
+SPARKLLM_KERNEL void gemm_gather(const __half* __restrict__ x, int ldx, const int* __restrict__ perm, int K,
+                                 __half* __restrict__ xs, int Kp) {
+    const int k = blockIdx.x * 256 + threadIdx.x, m = blockIdx.y;
+    if (k >= Kp) return;
+    const int src = perm ? perm[k] : k;
+    xs[(size_t)m * Kp + k] = (src >= 0 && src < K) ? x[(size_t)m * ldx + src] : __float2half(0.f);
+}
