@@ -211,11 +211,23 @@ GEMM_TILES(gemm_q3_tiles, W_Q3)
 GEMM_TILES(gemm_f16_tiles, W_F16)
 
 // xs[m][k] = x[m][perm[k]] (0 where perm[k] < 0), or x[m][k] (0 for k ≥ K) without a permutation: the tiled
-// kernels' activations in sorted row order. grid (ceil(Kp/256), M), block 256.
+// kernels' activations in sorted row order. Each thread writes 8 columns (one 16-byte store); Kp is a multiple of
+// 128. grid (ceil(Kp / 2048), M), block 256.
 SPARKLLM_KERNEL void gemm_gather(const __half* __restrict__ x, int ldx, const int* __restrict__ perm, int K,
                                  __half* __restrict__ xs, int Kp) {
-    const int k = blockIdx.x * 256 + threadIdx.x, m = blockIdx.y;
-    if (k >= Kp) return;
-    const int src = perm ? perm[k] : k;
-    xs[(size_t)m * Kp + k] = (src >= 0 && src < K) ? x[(size_t)m * ldx + src] : __float2half(0.f);
+    const int k0 = (blockIdx.x * 256 + threadIdx.x) * 8, m = blockIdx.y;
+    if (k0 >= Kp) return;
+    const __half* row = x + (size_t)m * ldx;
+    int src[8];
+    if (perm) {
+        const int4 a = __ldg(reinterpret_cast<const int4*>(perm + k0)), b = __ldg(reinterpret_cast<const int4*>(perm + k0 + 4));
+        src[0] = a.x; src[1] = a.y; src[2] = a.z; src[3] = a.w; src[4] = b.x; src[5] = b.y; src[6] = b.z; src[7] = b.w;
+    } else {
+#pragma unroll
+        for (int j = 0; j < 8; j++) src[j] = k0 + j;
+    }
+    __align__(16) __half v[8];
+#pragma unroll
+    for (int j = 0; j < 8; j++) v[j] = (src[j] >= 0 && src[j] < K) ? row[src[j]] : __float2half(0.f);
+    *reinterpret_cast<uint4*>(xs + (size_t)m * Kp + k0) = *reinterpret_cast<const uint4*>(v);
 }

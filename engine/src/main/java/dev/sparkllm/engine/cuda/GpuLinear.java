@@ -31,6 +31,10 @@ public final class GpuLinear {
      */
     static final int TILES_FROM_ROWS = Integer.getInteger("sparkllm.cuda.tilesFromRows", 128);
     private static final int TILE_STAGES = 3;
+    /** The decode kernel's staged activations at most: four 128-thread blocks per SM must fit beside each other. */
+    private static final int SMALL_SHARED_MAX = 48 * 1024;
+    /** Rows up to which a split-K product reduces inside its last block (its one block sums every partial). */
+    private static final int FUSED_REDUCE_ROWS = 4;
 
     /** How the weights are stored on the GPU: the kernel family that reads them. */
     enum Kind {
@@ -131,7 +135,7 @@ public final class GpuLinear {
                 if (perm != null || inFeatures != kSteps * 16 || ldx % 8 != 0) {
                     xs = workspace;
                     ldxs = kSteps * 16;
-                    d.launch("gemm_gather", (ldxs + 255) / 256, m, 1, 256, 0, xm, ldx, perm, inFeatures, xs, ldxs);
+                    d.launch("gemm_gather", (ldxs + 2047) / 2048, m, 1, 256, 0, xm, ldx, perm, inFeatures, xs, ldxs);
                 }
                 d.launch(kind.kernel + "tiles", (nBlocks + 3) / 4, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
                         zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
@@ -139,13 +143,20 @@ public final class GpuLinear {
             }
             int kRange = 128 * ((kSteps / 8 + splits - 1) / splits);  // the longest split's sorted rows
             int smallShared = m * (kRange + 8) * 2;
-            if (m <= 16 && smallShared <= d.maxSharedPerBlock()) {
-                d.launch(kind.kernel + "small", (nBlocks + 3) / 4, splits, 1, 128, smallShared, xm, ldx, perm, weights,
-                        zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
+            int across = (nBlocks + 3) / 4;
+            if (across * 4 > CudaDevice.PRODUCT_COUNTERS) throw new IllegalStateException("layer too wide: " + outFeatures);
+            if (m <= 16 && smallShared <= SMALL_SHARED_MAX) {
+                // few rows: the last split's block adds the partial sums itself (no reduction launch)
+                boolean fuse = m <= FUSED_REDUCE_ROWS;
+                d.launch(kind.kernel + "small", across, splits, 1, 128, smallShared, xm, ldx, perm, weights, zeroScales, stepGroup,
+                        workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits, fuse ? ym : null, ldy,
+                        accumulate ? 1 : 0, d.productCounters());
+                if (fuse) continue;
             } else {
                 int mt = m <= 32 ? 2 : 4;
-                d.launch(kind.kernel + "mt" + mt, (nBlocks + 3) / 4, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0, xm, ldx, perm,
-                        weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
+                d.launch(kind.kernel + "mt" + mt, across, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0, xm, ldx, perm,
+                        weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits, null, ldy,
+                        accumulate ? 1 : 0, d.productCounters());
             }
             long total = (long) m * outFeatures;
             d.launch("gemm_reduce", (int) ((total + 255) / 256), 1, 1, 256, 0, workspace, splits, m, outFeatures, ym, ldy,
