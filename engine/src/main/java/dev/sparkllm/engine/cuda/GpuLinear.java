@@ -33,8 +33,12 @@ public final class GpuLinear {
     private static final int TILE_STAGES = 3;
     /** The decode kernel's staged activations at most: four 128-thread blocks per SM must fit beside each other. */
     private static final int SMALL_SHARED_MAX = 48 * 1024;
-    /** Rows up to which a split-K product reduces inside its last block (its one block sums every partial). */
-    private static final int FUSED_REDUCE_ROWS = 4;
+    /**
+     * Rows up to which a split-K product reduces inside its last block instead of launching gemm_reduce
+     * ({@code -Dsparkllm.cuda.fusedReduceRows}). Off by default: on the H100 the fence and the serial tail cost more
+     * than the launch they save (a 70B batch-1 step 22.9 ms fused at 4 rows, 22.4 ms with gemm_reduce).
+     */
+    private static final int FUSED_REDUCE_ROWS = Integer.getInteger("sparkllm.cuda.fusedReduceRows", 0);
 
     /** How the weights are stored on the GPU: the kernel family that reads them. */
     enum Kind {
@@ -146,7 +150,6 @@ public final class GpuLinear {
             int across = (nBlocks + 3) / 4;
             if (across * 4 > CudaDevice.PRODUCT_COUNTERS) throw new IllegalStateException("layer too wide: " + outFeatures);
             if (m <= 16 && smallShared <= SMALL_SHARED_MAX) {
-                // few rows: the last split's block adds the partial sums itself (no reduction launch)
                 boolean fuse = m <= FUSED_REDUCE_ROWS;
                 d.launch(kind.kernel + "small", across, splits, 1, 128, smallShared, xm, ldx, perm, weights, zeroScales, stepGroup,
                         workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits, fuse ? ym : null, ldy,

@@ -34,6 +34,10 @@ class GpuProductTest {
 
     @ParameterizedTest(name = "{0}-bit g{1} act-order {2}: {3} x {4}, {5} rows")
     @CsvSource({
+            // prefill-sized batches: the tiled kernels (gemm_tiles.cu), rows compared with split-K's row 0 and rows 0..6
+            "4, 128, true,  8192,  8192, 200",
+            "3, 128, true,  8192, 10240, 130",
+            "4,  32, false, 8192,  8192, 128",
             // Llama-2-70B shapes (k x n): qkv fused, o, gate (one of the fused pair), down
             "4, 128, true,  8192, 10240, 17",
             "4, 128, true,  8192,  8192, 17",
@@ -48,10 +52,6 @@ class GpuProductTest {
             "3,  -1, true,  8192,  8192, 9",
             "3, 128, false, 8192,  8192, 9",
             "3,  64, true,  8192,  8192, 9",
-            // prefill-sized batches: the tiled kernels (gemm_tiles.cu), rows compared with split-K's row 0 and rows 0..6
-            "4, 128, true,  8192,  8192, 200",
-            "3, 128, true,  8192, 10240, 130",
-            "4,  32, false, 8192,  8192, 128",
             // small and odd: widths not a multiple of 64, inputs not of 128, more rows than one launch
             "4,  32, true,   384,   200, 300",
             "3,  32, false,  160,    96, 70",
