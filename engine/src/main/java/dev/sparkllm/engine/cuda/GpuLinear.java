@@ -15,9 +15,11 @@ import java.util.List;
  * the kernel gathers from the activations (so the activation permutation costs no extra pass), and
  * {@code stepGroup} names each step's group.
  *
- * <p>Split-K: the row chunks are cut into {@link #splits} ranges summed in a fixed order by
- * {@code gemm_reduce}; the count depends on the layer's shape only, never on the batch, so a row's result is
- * the same in every batch (batch invariance).
+ * <p>Split-K: the row chunks are cut into {@link #splits} ranges whose sums are added in a fixed order; the count
+ * depends on the layer's shape only, never on the batch. Up to 127 rows the split-K kernels ({@code gemm.cu})
+ * run the ranges in parallel blocks and {@code gemm_reduce} adds their partial sums; from
+ * {@link #TILES_FROM_ROWS} rows the tiled kernels ({@code gemm_tiles.cu}) run all ranges in one block per tile and
+ * add the range sums in the same order. Either way a row's result is the same in every batch (batch invariance).
  */
 public final class GpuLinear {
 
