@@ -12,41 +12,12 @@
 //           bit planes per 4 steps, so no value straddles a word); f16 [kSteps][nBlocks][32 lanes][4] uint4
 //   zs      q4/q3: [groups][nBlocks][8][8] half2 (1024 + zero, scale) for column nb·64 + j·8 + c at [..][c][j]
 //   stepGroup q4/q3: [kSteps] the group of each 16-row step (groups never straddle a step)
-//   partial fp32 [splits][M][N]: this split's sum over its steps, added in split order into y [M, ldy] by the
-//           last block of a column range and row tile (reduce_if_last) or, y = null, by gemm_reduce
+//   partial fp32 [splits][M][N]: this split's sum over its steps, reduced by gemm_reduce in split order
 // Split-K: the kSteps/8 chunks of 8 steps are cut into `splits` contiguous ranges; `splits` depends on the
 // layer's shape only (GpuLinear), never on M. Each warp owns 64 output columns (nBlocks = ceil(N/64)).
 #include "dequant.cuh"
 
 #define A_STRIDE 136  // halves per staged activation row: 128 + 8 so the fragment loads hit 32 distinct banks
-
-// The end of every split-K kernel: after a block stored its split's partial sums, the last of the `splits` blocks
-// of its column range and row tile adds the partials in split order into y (stored, or added to y when
-// accumulate = 1: the residual connection), then re-arms the counter for the next product. One launch per product
-// instead of a product and a reduction; the order of the sum is gemm_tiles.cu's. counters: one per (row tile,
-// column range), zero between products (CudaDevice allocates them zeroed; the last block leaves them zero).
-// The last block sums alone, so this pays for few rows (decode); with y = null the caller launches gemm_reduce.
-__device__ __forceinline__ void reduce_if_last(const float* __restrict__ partial, int splits, int M, int N, int m0, int tileRows,
-                                               float* __restrict__ y, int ldy, int accumulate, unsigned* __restrict__ counters) {
-    if (y == nullptr) return;  // the caller reduces with gemm_reduce
-    __shared__ unsigned isLast;
-    unsigned* counter = counters + blockIdx.z * gridDim.x + blockIdx.x;
-    __threadfence();  // this block's partials are visible device-wide before it is counted
-    __syncthreads();
-    if (threadIdx.x == 0) isLast = atomicAdd(counter, 1u) == (unsigned)(splits - 1);
-    __syncthreads();
-    if (!isLast) return;
-    __threadfence();
-    const int n0 = blockIdx.x * 256, cols = min(256, N - n0), rows = min(tileRows, M - m0);
-    for (int i = threadIdx.x; i < rows * cols; i += blockDim.x) {
-        const int m = m0 + i / cols, n = n0 + i % cols;
-        float s = 0.f;
-        for (int p = 0; p < splits; p++) s += __ldcg(partial + ((size_t)p * M + m) * N + n);
-        float* o = y + (size_t)m * ldy + n;
-        *o = accumulate ? *o + s : s;
-    }
-    if (threadIdx.x == 0) *counter = 0u;
-}
 
 // ---- decode (M ≤ 16): stream the weights ------------------------------------------------------------------
 // At batch 1..16 a product is a read of the weights; everything else must hide behind it. The block stages its
@@ -87,8 +58,7 @@ template <int KIND>
 __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
                                                 const uint4* __restrict__ w, const __half2* __restrict__ zs,
                                                 const int* __restrict__ stepGroup, float* __restrict__ partial,
-                                                int M, int N, int K, int nBlocks, int kSteps, int splits,
-                                                float* __restrict__ y, int ldy, int accumulate, unsigned* __restrict__ counters) {
+                                                int M, int N, int K, int nBlocks, int kSteps, int splits) {
     extern __shared__ __align__(16) __half Ax[];  // [M][kRange + 8]
     constexpr int SPL = SmallUnit<KIND>::STEPS, UW = SmallUnit<KIND>::WORDS;
     constexpr bool QUANT = KIND != W_F16;
@@ -107,7 +77,8 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
         Ax[r * stride + kk] = (src >= 0 && src < K) ? x[(size_t)r * ldx + src] : __float2half(0.f);
     }
     __syncthreads();
-    if (active) {
+    if (!active) return;
+
     float acc[8][4];
 #pragma unroll
     for (int j = 0; j < 8; j++)
@@ -178,17 +149,13 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
             if (n + 1 < N) out[(size_t)m * N + n + 1] = acc[j][2 * h + 1];
         }
     }
-    }
-    reduce_if_last(partial, splits, M, N, 0, 16, y, ldy, accumulate, counters);
 }
 
 #define GEMM_SMALL(name, KIND)                                                                                    \
     SPARKLLM_KERNEL void __launch_bounds__(128, 4) name(                                                         \
         const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,      \
-        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits, float* y, int ldy,             \
-        int accumulate, unsigned* counters) {                                                                    \
-        gemm_small_body<KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits, y, ldy, \
-                              accumulate, counters);                                                             \
+        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                              \
+        gemm_small_body<KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits);       \
     }
 GEMM_SMALL(gemm_q4_small, W_Q4)
 GEMM_SMALL(gemm_q3_small, W_Q3)
@@ -199,8 +166,7 @@ template <int MT, int KIND>
 __device__ __forceinline__ void gemm_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
                                           const uint4* __restrict__ w, const __half2* __restrict__ zs,
                                           const int* __restrict__ stepGroup, float* __restrict__ partial,
-                                          int M, int N, int K, int nBlocks, int kSteps, int splits,
-                                          float* __restrict__ y, int ldy, int accumulate, unsigned* __restrict__ counters) {
+                                          int M, int N, int K, int nBlocks, int kSteps, int splits) {
     __shared__ __align__(16) __half As[MT * 16][A_STRIDE];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int gid = lane >> 2, tig = lane & 3;
@@ -282,8 +248,8 @@ __device__ __forceinline__ void gemm_body(const __half* __restrict__ x, int ldx,
             }
         }
     }
+    if (!active) return;
     float* out = partial + (size_t)split * M * N;
-    if (active) {
 #pragma unroll
     for (int mt = 0; mt < MT; mt++)
 #pragma unroll
@@ -297,17 +263,13 @@ __device__ __forceinline__ void gemm_body(const __half* __restrict__ x, int ldx,
                 if (n + 1 < N) out[(size_t)m * N + n + 1] = acc[mt][j][2 * h + 1];
             }
         }
-    }
-    reduce_if_last(partial, splits, M, N, m0, MT * 16, y, ldy, accumulate, counters);
 }
 
 #define GEMM_VARIANT(name, MT, KIND)                                                                            \
     SPARKLLM_KERNEL void __launch_bounds__(128) name(                                                          \
         const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,    \
-        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits, float* y, int ldy,           \
-        int accumulate, unsigned* counters) {                                                                  \
-        gemm_body<MT, KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits, y, ldy, \
-                            accumulate, counters);                                                             \
+        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                            \
+        gemm_body<MT, KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits);       \
     }
 GEMM_VARIANT(gemm_q4_mt2, 2, W_Q4)
 GEMM_VARIANT(gemm_q4_mt4, 4, W_Q4)
@@ -317,8 +279,8 @@ GEMM_VARIANT(gemm_f16_mt2, 2, W_F16)
 GEMM_VARIANT(gemm_f16_mt4, 4, W_F16)
 
 // y[m·ldy + n] = Σ_s partial[s][m][n], summed in split order (never atomics), then stored (accumulate = 0) or
-// added to y (accumulate = 1: the residual connection); the same sum as reduce_if_last, spread over the GPU for
-// many rows. ldy lets a layer write a column range of a wider output. grid ceil(M·N / 256), block 256.
+// added to y (accumulate = 1: the residual connection). ldy lets a layer write a column range of a wider output.
+// grid ceil(M·N / 256), block 256.
 SPARKLLM_KERNEL void gemm_reduce(const float* __restrict__ partial, int splits, int M, int N, float* __restrict__ y,
                                  int ldy, int accumulate) {
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x, total = (size_t)M * N;

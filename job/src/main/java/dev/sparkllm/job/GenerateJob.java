@@ -343,8 +343,8 @@ public final class GenerateJob {
             Dataset<Row> kept = OutputRows.chunk(spark, c.out(), c.o().outputFormat, c.outSchema(), k);
             if (c.o().retryErrors) kept = kept.where(functions.col("finish_reason").notEqual("error"));
             if (c.o().dropExtraIds) kept = kept.join(rows.select(Columns.col(id)), id, "left_semi");
-            Dataset<Row> todo = rows.join(kept.select(Columns.col(id)), id, "left_anti");
-            OutputRows.writer(kept.unionByName(generate(c, todo)), c.o().outputFormat)
+            Dataset<Row> missing = rows.join(kept.select(Columns.col(id)), id, "left_anti"); // ids with no kept row
+            OutputRows.writer(kept.unionByName(generate(c, missing)), c.o().outputFormat)
                     .save(c.out().rewrite(k).toString());
             c.out().replaceChunk(k);
         }

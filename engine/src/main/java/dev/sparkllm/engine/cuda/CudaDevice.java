@@ -188,16 +188,6 @@ public final class CudaDevice implements AutoCloseable {
         check(JCudaDriver.cuModuleLoadData(module, readKernels()), "cuModuleLoadData (the engine's kernels)");
         stream = new CUstream();
         check(JCudaDriver.cuStreamCreate(stream, 0 /* blocking: synchronous copies order with its kernels */), "cuStreamCreate");
-        productCounters = alloc(PRODUCT_COUNTERS * 4L, "product counters");
-        check(JCudaDriver.cuMemsetD32(productCounters.ptr, 0, PRODUCT_COUNTERS), "clearing product counters");
-    }
-
-    /** Arrival counters of the split-K products (gemm.cu's reduce_if_last): zero between products. */
-    static final int PRODUCT_COUNTERS = 1 << 16;
-    private DeviceBuffer productCounters;
-
-    DeviceBuffer productCounters() {
-        return productCounters;
     }
 
     private static byte[] readKernels() {

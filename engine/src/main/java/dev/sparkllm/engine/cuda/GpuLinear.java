@@ -35,12 +35,6 @@ public final class GpuLinear {
     private static final int TILE_STAGES = 3;
     /** The decode kernel's staged activations at most: four 128-thread blocks per SM must fit beside each other. */
     private static final int SMALL_SHARED_MAX = 48 * 1024;
-    /**
-     * Rows up to which a split-K product reduces inside its last block instead of launching gemm_reduce
-     * ({@code -Dsparkllm.cuda.fusedReduceRows}). Off by default: on the H100 the fence and the serial tail cost more
-     * than the launch they save (a 70B batch-1 step 22.9 ms fused at 4 rows, 22.4 ms with gemm_reduce).
-     */
-    private static final int FUSED_REDUCE_ROWS = Integer.getInteger("sparkllm.cuda.fusedReduceRows", 0);
 
     /** How the weights are stored on the GPU: the kernel family that reads them. */
     enum Kind {
@@ -131,6 +125,7 @@ public final class GpuLinear {
     void forward(CudaDevice d, DeviceBuffer x, int ldx, int rows, DeviceBuffer workspace, DeviceBuffer y, int ldy, int column,
                  boolean accumulate) {
         int tileShared = TILE_STAGES * kind.tileStageBytes();
+        int across = (nBlocks + 3) / 4;  // 4 column blocks (one per warp) per thread block
         for (int m0 = 0; m0 < rows; m0 += MAX_ROWS) {
             int m = Math.min(MAX_ROWS, rows - m0);
             CUdeviceptr xm = x.at((long) m0 * ldx * 2);
@@ -143,25 +138,19 @@ public final class GpuLinear {
                     ldxs = kSteps * 16;
                     d.launch("gemm_gather", (ldxs + 2047) / 2048, m, 1, 256, 0, xm, ldx, perm, inFeatures, xs, ldxs);
                 }
-                d.launch(kind.kernel + "tiles", (nBlocks + 3) / 4, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
+                d.launch(kind.kernel + "tiles", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
                         zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
                 continue;
             }
             int kRange = 128 * ((kSteps / 8 + splits - 1) / splits);  // the longest split's sorted rows
             int smallShared = m * (kRange + 8) * 2;
-            int across = (nBlocks + 3) / 4;
-            if (across * 4 > CudaDevice.PRODUCT_COUNTERS) throw new IllegalStateException("layer too wide: " + outFeatures);
             if (m <= 16 && smallShared <= SMALL_SHARED_MAX) {
-                boolean fuse = m <= FUSED_REDUCE_ROWS;
                 d.launch(kind.kernel + "small", across, splits, 1, 128, smallShared, xm, ldx, perm, weights, zeroScales, stepGroup,
-                        workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits, fuse ? ym : null, ldy,
-                        accumulate ? 1 : 0, d.productCounters());
-                if (fuse) continue;
+                        workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
             } else {
                 int mt = m <= 32 ? 2 : 4;
                 d.launch(kind.kernel + "mt" + mt, across, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0, xm, ldx, perm,
-                        weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits, null, ldy,
-                        accumulate ? 1 : 0, d.productCounters());
+                        weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
             }
             long total = (long) m * outFeatures;
             d.launch("gemm_reduce", (int) ((total + 255) / 256), 1, 1, 256, 0, workspace, splits, m, outFeatures, ym, ldy,
