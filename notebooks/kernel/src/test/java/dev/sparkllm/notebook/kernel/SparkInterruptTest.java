@@ -47,7 +47,9 @@ class SparkInterruptTest {
             }
             assertNotNull(failure, "the job was cancelled");
             assertTrue(String.valueOf(failure.getMessage()).contains("cancel"), String.valueOf(failure));
-            assertEquals(0, sc.statusTracker().getActiveJobIds().length);
+            // the status tracker learns of the job's end through Spark's asynchronous listener bus
+            for (int i = 0; i < 100 && sc.statusTracker().getActiveJobIds().length > 0; i++) Thread.sleep(50);
+            assertEquals(0, sc.statusTracker().getActiveJobIds().length, "no job left running");
         } finally {
             spark.stop();
         }
