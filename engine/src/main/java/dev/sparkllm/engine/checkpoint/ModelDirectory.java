@@ -94,9 +94,17 @@ public final class ModelDirectory implements AutoCloseable {
         return weights.info(name);
     }
 
-    /** Maps tensor {@code name} read-only (for backends that stream weights to a device). */
+    /** Maps tensor {@code name} read-only. */
     public MappedTensor mapTensor(String name) {
         return weights.map(name);
+    }
+
+    /**
+     * Reads tensor {@code name}'s bytes from {@code offset} into {@code dst} until it is full (for backends that
+     * stream weights to a device through a small buffer, without mapping the file).
+     */
+    public void readTensor(String name, long offset, java.nio.ByteBuffer dst) {
+        weights.read(name, offset, dst);
     }
 
     /**

@@ -114,6 +114,29 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads tensor {@code name}'s bytes from {@code offset} (relative to the tensor's start) into {@code dst}
+     * until {@code dst} is full: a plain positional read, for streaming a tensor through a small buffer without
+     * mapping the file (mapped pages count against a container's memory).
+     */
+    public void read(String name, long offset, ByteBuffer dst) {
+        TensorInfo info = info(name);
+        if (offset < 0 || offset + dst.remaining() > info.byteSize()) {
+            throw new IllegalArgumentException("tensor '" + name + "': bytes " + offset + ".." + (offset + dst.remaining())
+                    + " are outside its " + info.byteSize() + " bytes");
+        }
+        long position = dataOffset + info.dataStart() + offset;
+        try {
+            while (dst.hasRemaining()) {
+                int n = channel.read(dst, position);
+                if (n < 0) throw new CheckpointException(path + ": truncated safetensors file (ended inside tensor '" + name + "')");
+                position += n;
+            }
+        } catch (IOException e) {
+            throw new CheckpointException(path + ": cannot read tensor '" + name + "': " + e, e);
+        }
+    }
+
     @Override
     public void close() {
         closeQuietly(channel);

@@ -95,6 +95,10 @@ final class WeightFiles implements AutoCloseable {
         return fileOf(tensor).map(tensor);
     }
 
+    void read(String tensor, long offset, java.nio.ByteBuffer dst) {
+        fileOf(tensor).read(tensor, offset, dst);
+    }
+
     /** The weights file name(s), for messages. */
     String describe() {
         if (files.size() == 1) return files.get(0).path().toString();

@@ -100,6 +100,22 @@ class SafetensorsFileTest {
             assertEquals(33, filler.chunk(4).get((int) (fillerBytes - 4 * MappedTensor.CHUNK_BYTES - 1)));
             CheckpointException tooBig = assertThrows(CheckpointException.class, filler::toShortArray);
             assertTrue(tooBig.getMessage().contains("'filler' is U8"), tooBig.getMessage());
+
+            // positional reads (the GPU loader's streaming path): across the first chunk boundary, at the end, past 4 GiB
+            ByteBuffer two = ByteBuffer.allocateDirect(2);
+            f.read("filler", MappedTensor.CHUNK_BYTES - 1, two);
+            assertEquals(11, two.get(0));
+            assertEquals(22, two.get(1));
+            ByteBuffer last = ByteBuffer.allocate(1);
+            f.read("filler", fillerBytes - 1, last);
+            assertEquals(33, last.get(0));
+            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            f.read("b", 4, b);
+            assertEquals(123456789, b.getInt(0));
+            assertEquals(5, b.getInt(4));
+            IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
+                    () -> f.read("b", 8, ByteBuffer.allocate(8)));
+            assertTrue(outside.getMessage().contains("outside its 12 bytes"), outside.getMessage());
         }
     }
 
