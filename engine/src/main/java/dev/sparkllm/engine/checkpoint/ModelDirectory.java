@@ -5,6 +5,7 @@ import dev.sparkllm.engine.model.LlamaConfig;
 import dev.sparkllm.engine.model.LlamaWeights;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,7 +95,7 @@ public final class ModelDirectory implements AutoCloseable {
         return weights.info(name);
     }
 
-    /** Maps tensor {@code name} read-only. */
+    /** Maps tensor {@code name} read-only (for backends that copy weights to a device chunk by chunk). */
     public MappedTensor mapTensor(String name) {
         return weights.map(name);
     }
@@ -103,7 +104,7 @@ public final class ModelDirectory implements AutoCloseable {
      * Reads tensor {@code name}'s bytes from {@code offset} into {@code dst} until it is full (for backends that
      * stream weights to a device through a small buffer, without mapping the file).
      */
-    public void readTensor(String name, long offset, java.nio.ByteBuffer dst) {
+    public void readTensor(String name, long offset, ByteBuffer dst) {
         weights.read(name, offset, dst);
     }
 

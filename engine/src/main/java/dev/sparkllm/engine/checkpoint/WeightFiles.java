@@ -3,6 +3,7 @@ package dev.sparkllm.engine.checkpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -95,7 +96,8 @@ final class WeightFiles implements AutoCloseable {
         return fileOf(tensor).map(tensor);
     }
 
-    void read(String tensor, long offset, java.nio.ByteBuffer dst) {
+    /** Reads tensor bytes from {@code offset} into {@code dst} until it is full (see {@link SafetensorsFile#read}). */
+    void read(String tensor, long offset, ByteBuffer dst) {
         fileOf(tensor).read(tensor, offset, dst);
     }
 
