@@ -11,7 +11,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * Loads a checkpoint onto the GPU: each tensor is streamed as stored (the on-disk exchange format) through
@@ -30,6 +33,7 @@ final class GpuModelLoader {
     private final CudaDevice d;
     private final LlamaConfig c;
     private final QuantizationConfig quant;
+    private final Map<String, Optional<int[]>> gIdxByPrefix = new HashMap<>();
     private long bytes;
     private HostStaging staging;
 
@@ -166,15 +170,17 @@ final class GpuModelLoader {
         return prefixes.stream().map(p -> p + ".weight").toList();
     }
 
+    /** A projection's g_idx (null when it has none), read once: {@link #canShare} and {@link #gptq} both ask. */
     private int[] gIdx(String prefix) {
-        return hasTensor(prefix + ".g_idx") ? readInts(prefix + ".g_idx") : null;
+        return gIdxByPrefix.computeIfAbsent(prefix, p -> Optional.ofNullable(hasTensor(p + ".g_idx") ? readInts(p + ".g_idx") : null))
+                .orElse(null);
     }
 
     /** A small I32 tensor (g_idx, qzeros) read into the heap. */
     private int[] readInts(String name) {
         TensorInfo info = dir.tensor(name);
         if (info.dtype() != DType.I32 && info.dtype() != DType.U32) {
-            throw new CheckpointException(dir.path() + ": tensor '" + name + "' has dtype " + info.dtype() + "; expected I32");
+            throw new CheckpointException(dir.path() + ": tensor '" + name + "' has dtype " + info.dtype() + "; expected I32 or U32");
         }
         ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(info.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
         dir.readTensor(name, 0, b);
