@@ -75,3 +75,50 @@ __device__ __forceinline__ void fragments_f16(const uint4* v, uint32_t b[8][2]) 
         b[2 * u][0] = v[u].x; b[2 * u][1] = v[u].y; b[2 * u + 1][0] = v[u].z; b[2 * u + 1][1] = v[u].w;
     }
 }
+
+// ---- half a column block (tiles 4h .. 4h+3), for the tiled kernels' 32-column warps ----------------------------
+// Same arithmetic as above, on the half of the lane's words that holds those tiles, so the weights are the same.
+
+// The group's (1024 + zero, scale) pairs of tiles 4h .. 4h+3: uint4 h of the two unpack_zero_scale reads.
+__device__ __forceinline__ void unpack_zero_scale_half(uint4 v, uint32_t z2[4], uint32_t s2[4]) {
+    uint32_t pr[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        __half2 h = as_half2(pr[j]);
+        z2[j] = as_u32(__half2half2(__low2half(h)));
+        s2[j] = as_u32(__half2half2(__high2half(h)));
+    }
+}
+
+__device__ __forceinline__ void scale_pairs_half(const uint32_t q[4][2], const uint32_t z2[4], const uint32_t s2[4], uint32_t b[4][2]) {
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        b[j][0] = as_u32(__hmul2(__hsub2(as_half2(q[j][0]), as_half2(z2[j])), as_half2(s2[j])));
+        b[j][1] = as_u32(__hmul2(__hsub2(as_half2(q[j][1]), as_half2(z2[j])), as_half2(s2[j])));
+    }
+}
+
+// 4-bit: words 2h and 2h+1 of the lane's uint4 of the step.
+__device__ __forceinline__ void dequant_q4_half(uint2 v, const uint32_t z2[4], const uint32_t s2[4], uint32_t b[4][2]) {
+    uint32_t words[2] = {v.x, v.y};
+    uint32_t q[4][2];
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        uint32_t word = words[j >> 1] >> ((j & 1) * 8);
+        q[j][0] = lop3_and_or(word, 0x000f000fu, 0x64006400u);
+        q[j][1] = lop3_and_or(word >> 4, 0x000f000fu, 0x64006400u);
+    }
+    scale_pairs_half(q, z2, s2, b);
+}
+
+// 3-bit: the low-plane word of step s4 for half H (words[s4·2 + H]) and the step's high-plane word.
+template <int H>
+__device__ __forceinline__ void dequant_q3_half(uint32_t lo, uint32_t hi, const uint32_t z2[4], const uint32_t s2[4],
+                                                uint32_t b[4][2]) {
+    uint32_t q[4][2];
+    q[0][0] = q3_pair<0, 8 * H + 0>(lo, hi); q[0][1] = q3_pair<1, 8 * H + 1>(lo, hi);
+    q[1][0] = q3_pair<2, 8 * H + 2>(lo, hi); q[1][1] = q3_pair<3, 8 * H + 3>(lo, hi);
+    q[2][0] = q3_pair<4, 8 * H + 4>(lo, hi); q[2][1] = q3_pair<5, 8 * H + 5>(lo, hi);
+    q[3][0] = q3_pair<6, 8 * H + 6>(lo, hi); q[3][1] = q3_pair<7, 8 * H + 7>(lo, hi);
+    scale_pairs_half(q, z2, s2, b);
+}

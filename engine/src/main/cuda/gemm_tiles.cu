@@ -5,14 +5,17 @@
 // result is the same whichever kernel the batch size picked (batch invariance).
 //
 // Launch contract (gemm_{q4,q3,f16}_tiles; the Java side is GpuLinear):
-//   grid (ceil(nBlocks/4), ceil(M/64)), block 256 threads (8 warps: 2 row halves × 4 column blocks),
+//   grid (ceil(nBlocks/4), ceil(M/64)), block 256 threads (8 warps: 4 column blocks × 2 halves of 32 columns),
 //   dynamic shared memory TILE_STAGES · tile_stage_bytes(KIND).
 //   xs      fp16 [M, ldxs] in sorted row order, kSteps·16 columns, zero where a sorted row is padding (gemm_gather
 //           writes it from the natural order; a layer without a permutation or padding passes x itself);
 //           ldxs a multiple of 8 (16-byte copies)
 //   w, zs, stepGroup, nBlocks, kSteps, splits: as in gemm.cu
 //   y       fp32 [M, ldy]: stored (accumulate = 0) or added to (accumulate = 1, the residual connection)
-// Each warp owns 32 rows × 64 columns: 2 × 8 tensor-core tiles, a running split sum and the split sums' total.
+// Each warp owns all 64 rows × 32 columns (half a column block): 4 × 4 tensor-core tiles, a running split sum and
+// the split sums' total. Whole-row warps dequantise each weight once per block (two 32-row warps per column block
+// dequantised every weight twice), which is what bounds this kernel: the dequantisation competes with the
+// tensor-core instructions for issue slots.
 #include "dequant.cuh"
 
 #define TILE_ROWS 64
@@ -100,17 +103,17 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
     extern __shared__ __align__(16) char tile_smem[];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int gid = lane >> 2, tig = lane & 3;
-    const int wm = warp & 1, wn = warp >> 1;
+    const int wn = warp >> 1, half = warp & 1;  // column block of the four, and which 32 of its 64 columns
     const int nb0 = blockIdx.x * 4, nb = nb0 + wn;
     const bool active = nb < nBlocks;
     const int m0 = blockIdx.y * TILE_ROWS;
     const int units = kSteps / U::STEPS, unitsPerChunk = 8 / U::STEPS, chunks = kSteps / 8;
 
-    float acc[2][8][4], tot[2][8][4];
+    float acc[4][4][4], tot[4][4][4];
 #pragma unroll
-    for (int mt = 0; mt < 2; mt++)
+    for (int mt = 0; mt < 4; mt++)
 #pragma unroll
-        for (int j = 0; j < 8; j++)
+        for (int j = 0; j < 4; j++)
 #pragma unroll
             for (int e = 0; e < 4; e++) acc[mt][j][e] = tot[mt][j][e] = 0.f;
 
@@ -122,7 +125,7 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
     int split = 0;
     int splitEnd = (int)((long long)chunks / splits);  // first chunk of split 1 (chunks·1/splits)
     int group = -1;
-    uint32_t z2[8], s2[8];
+    uint32_t z2[4], s2[4];
 
     for (int u = 0; u < units; u++) {
         cp_async_wait<TILE_STAGES - 2>();
@@ -140,39 +143,46 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
         if (active) {
 #pragma unroll
             for (int s = 0; s < U::STEPS; s++) {
-                uint32_t b[8][2];
+                uint32_t b[4][2];
                 if (KIND != W_F16) {
                     const int g = G[s];
                     if (g != group) {
                         group = g;
-                        const uint4* zp = Z + (s * 4 + wn) * 16 + gid * 2;
-                        unpack_zero_scale(zp[0], zp[1], z2, s2);
+                        unpack_zero_scale_half(Z[(s * 4 + wn) * 16 + gid * 2 + half], z2, s2);
                     }
                     if (KIND == W_Q4) {
-                        dequant_q4(B[(s * 4 + wn) * 32 + lane], z2, s2, b);
+                        dequant_q4_half(reinterpret_cast<const uint2*>(B + (s * 4 + wn) * 32 + lane)[half], z2, s2, b);
                     } else {
+                        // the lane's three plane uint4 of the quad: words 0..7 the low plane (two per step: tiles
+                        // 0..3, 4..7), words 8..11 the high plane (one per step)
                         const uint4* q = B + ((s / 4) * 4 + wn) * 96 + lane;
-                        dequant_q3(q[0], q[32], q[64], s % 4, z2, s2, b);
+                        const int lw = (s % 4) * 2 + half;
+                        const uint32_t lo = reinterpret_cast<const uint32_t*>(q + (lw >> 2) * 32)[lw & 3];
+                        const uint32_t hi = reinterpret_cast<const uint32_t*>(q + 64)[s % 4];
+                        if (half == 0) dequant_q3_half<0>(lo, hi, z2, s2, b);
+                        else dequant_q3_half<1>(lo, hi, z2, s2, b);
                     }
                 } else {
-                    fragments_f16(B + ((s * 4 + wn) * 32 + lane) * 4, b);
+                    const uint4* f = B + ((s * 4 + wn) * 32 + lane) * 4 + 2 * half;  // tiles 4h .. 4h+3
+                    const uint4 f0 = f[0], f1 = f[1];
+                    b[0][0] = f0.x; b[0][1] = f0.y; b[1][0] = f0.z; b[1][1] = f0.w;
+                    b[2][0] = f1.x; b[2][1] = f1.y; b[3][0] = f1.z; b[3][1] = f1.w;
                 }
 #pragma unroll
-                for (int mt = 0; mt < 2; mt++) {
+                for (int mt = 0; mt < 4; mt++) {
                     uint32_t a[4];
-                    const int row = wm * 32 + mt * 16 + (lane & 15);
-                    ldmatrix_x4(a, A + row * U::ROW_HALVES + s * 16 + (lane >> 4) * 8);
+                    ldmatrix_x4(a, A + (mt * 16 + (lane & 15)) * U::ROW_HALVES + s * 16 + (lane >> 4) * 8);
 #pragma unroll
-                    for (int j = 0; j < 8; j++) mma_16816(acc[mt][j], a, b[j]);
+                    for (int j = 0; j < 4; j++) mma_16816(acc[mt][j], a, b[j]);
                 }
             }
         }
         // the end of a split: add its sum to the total, in split order, and start the next from zero
         if ((u + 1) % unitsPerChunk == 0 && (u + 1) / unitsPerChunk == splitEnd) {
 #pragma unroll
-            for (int mt = 0; mt < 2; mt++)
+            for (int mt = 0; mt < 4; mt++)
 #pragma unroll
-                for (int j = 0; j < 8; j++)
+                for (int j = 0; j < 4; j++)
 #pragma unroll
                     for (int e = 0; e < 4; e++) {
                         tot[mt][j][e] += acc[mt][j][e];
@@ -185,13 +195,13 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
     cp_async_wait<0>();
     if (!active) return;
 #pragma unroll
-    for (int mt = 0; mt < 2; mt++)
+    for (int mt = 0; mt < 4; mt++)
 #pragma unroll
-        for (int j = 0; j < 8; j++) {
-            const int n = nb * 64 + j * 8 + 2 * tig;
+        for (int j = 0; j < 4; j++) {
+            const int n = nb * 64 + (4 * half + j) * 8 + 2 * tig;
 #pragma unroll
             for (int h = 0; h < 2; h++) {
-                const int m = m0 + wm * 32 + mt * 16 + gid + h * 8;
+                const int m = m0 + mt * 16 + gid + h * 8;
                 if (m >= M) continue;
                 float* o = y + (size_t)m * ldy + n;
                 if (n < N) o[0] = accumulate ? o[0] + tot[mt][j][2 * h] : tot[mt][j][2 * h];

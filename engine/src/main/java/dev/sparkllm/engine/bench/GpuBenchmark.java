@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkllm.engine.api.GenerationRequest;
 import dev.sparkllm.engine.api.GenerationResult;
 import dev.sparkllm.engine.backend.StepInput;
+import dev.sparkllm.engine.checkpoint.ModelDirectory;
+import dev.sparkllm.engine.checkpoint.QuantizationConfig;
 import dev.sparkllm.engine.core.Engine;
 import dev.sparkllm.engine.core.EngineOptions;
 import dev.sparkllm.engine.cuda.CudaBackend;
@@ -54,14 +56,25 @@ public final class GpuBenchmark {
         String device = arg(args, "--device", "cuda:0");
         Path out = Path.of(arg(args, "--out", "gpu-bench.json"));
         String peers = arg(args, "--peers", null);
+        String model = arg(args, "--model", null);
         if (Arrays.asList(args).contains("--help")) {
-            System.out.println("llm bench gpu [--shape 7b|13b|70b] [--bits 4|3] [--group 128|64|32|-1] [--act-order true|false]"
+            System.out.println("llm bench gpu [--model CHECKPOINT_DIR | --shape 7b|13b|70b [--bits 4|3] [--group 128|64|32|-1]"
+                    + " [--act-order true|false]]"
                     + " [--batches 1,16,64,256] [--breakdown 1,256] [--prompt 128] [--new 256] [--prefill 2048 (0: none)]"
                     + " [--no-kernels true]"
                     + " [--device cuda:0] [--out FILE] [--peers FILE] [--commit SHA]");
             return;
         }
-        LlamaConfig c = shape(shape);
+        ModelDirectory dir = model != null ? ModelDirectory.open(Path.of(model)) : null;
+        if (dir != null) {
+            QuantizationConfig q = dir.quantization().orElseThrow(() -> new IllegalArgumentException(
+                    model + " is not a GPTQ checkpoint; bench gpu measures GPTQ models"));
+            shape = dir.path().getFileName().toString();
+            bits = q.bits();
+            group = q.groupSize();
+            actOrder = q.descAct();
+        }
+        LlamaConfig c = dir != null ? dir.config() : shape(shape);
         int maxBatch = Math.max(Arrays.stream(batches).max().orElse(1), Arrays.stream(breakdownBatches).max().orElse(1));
         int maxRows = Math.max(prefill, Math.max(2048, maxBatch));
         int context = Math.max(prompt + newTokens, prefill) + 16;
@@ -75,9 +88,18 @@ public final class GpuBenchmark {
         r.put("group_size", group);
         r.put("act_order", actOrder);
 
-        try (CudaBackend backend = CudaBackend.openRandom(c, bits, group, actOrder, Integer.parseInt(device.substring(5)),
-                maxRows, 16, 0.85, context)) {
+        int ordinal = Integer.parseInt(device.substring(5));
+        try (CudaBackend backend = dir != null ? CudaBackend.open(dir, ordinal, maxRows, 16, 0.85, 0, context)
+                : CudaBackend.openRandom(c, bits, group, actOrder, ordinal, maxRows, 16, 0.85, context)) {
             r.put("device", backend.describe());
+            if (dir != null) {
+                r.put("model", dir.path().toString());
+                r.put("load_seconds", backend.loadSeconds());
+                r.put("load_gb_s", backend.loadGbPerSecond());
+                r.put("load_rss_gb", peakResidentBytes() / 1e9);
+                System.out.printf("loaded %s in %.1f s (%.2f GB/s), peak resident memory %.2f GB%n", dir.path(),
+                        backend.loadSeconds(), backend.loadGbPerSecond(), peakResidentBytes() / 1e9);
+            }
             r.put("weights_gb", backend.weightBytes() / 1e9);
             r.put("kv_blocks", backend.kvBlockCount());
             double readTbs = GpuKernelTimings.readBandwidth(backend, 2L << 30);
@@ -85,8 +107,9 @@ public final class GpuBenchmark {
             System.out.printf("%s: %s, weights %.1f GB, read bandwidth %.2f TB/s%n", shape, backend.describe(), backend.weightBytes() / 1e9, readTbs);
 
             if (kernels) {
-                List<Object[]> shapes = List.of(new Object[]{"qkv", 8192, 10240}, new Object[]{"o", 8192, 8192},
-                        new Object[]{"gate_up", 8192, 57344}, new Object[]{"down", 28672, 8192});
+                int h = c.hiddenSize();
+                List<Object[]> shapes = List.of(new Object[]{"qkv", h, c.qDim() + 2 * c.kvDim()}, new Object[]{"o", c.qDim(), h},
+                        new Object[]{"gate_up", h, 2 * c.intermediateSize()}, new Object[]{"down", c.intermediateSize(), h});
                 ArrayNode rows = r.putArray("kernels");
                 for (GpuKernelTimings.ProductTiming t : GpuKernelTimings.products(backend, shapes, new int[]{1, 16, 64, 128, 256},
                         bits, group, actOrder, 20, 4)) {
@@ -137,6 +160,8 @@ public final class GpuBenchmark {
                 System.out.printf("  breakdown at batch %d: step %.2f ms (graph), kernels %.2f ms: %s%n", b, stepMs, total, per);
             }
             engine.close();
+        } finally {
+            if (dir != null) dir.close();
         }
         if (peers != null && Files.exists(Path.of(peers))) {
             JsonNode p = json.readTree(Path.of(peers).toFile());
@@ -169,6 +194,18 @@ public final class GpuBenchmark {
         double prefillSeconds = prefillRun(engine, c, prompt, batch);
         double decodeSeconds = Math.max(1e-9, seconds - prefillSeconds);
         return new double[]{generated / seconds, batch * (newTokens - 1) / decodeSeconds};
+    }
+
+    /** The process's peak resident memory (VmHWM), or 0 where /proc is not there. */
+    static long peakResidentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux: nothing to report
+        }
+        return 0;
     }
 
     private static int[] ints(String list) {

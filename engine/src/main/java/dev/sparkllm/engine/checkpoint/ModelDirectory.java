@@ -95,7 +95,7 @@ public final class ModelDirectory implements AutoCloseable {
         return weights.info(name);
     }
 
-    /** Maps tensor {@code name} read-only (for backends that copy weights to a device chunk by chunk). */
+    /** Maps tensor {@code name} read-only. */
     public MappedTensor mapTensor(String name) {
         return weights.map(name);
     }

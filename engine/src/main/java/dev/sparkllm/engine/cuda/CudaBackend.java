@@ -51,6 +51,7 @@ public final class CudaBackend implements ModelBackend {
     private final GpuSampler sampler;
     private boolean closed;
     private final double loadSeconds;
+    private final long loadedBytes;
     /** Captured decode steps by batch bucket (see {@link #forward}). */
     private final Map<Integer, CUgraphExec> graphs = new HashMap<>();
     private boolean useGraphs = true;
@@ -71,9 +72,10 @@ public final class CudaBackend implements ModelBackend {
         try {
             return device.call(() -> {
                 long t0 = System.nanoTime();
-                GpuModel model = new GpuModelLoader(dir, device).load();
-                return new CudaBackend(device, model, (System.nanoTime() - t0) / 1e9, maxRows, blockSize, memoryFraction,
-                        kvCacheBytes, contextLength);
+                GpuModelLoader loader = new GpuModelLoader(dir, device);
+                GpuModel model = loader.load();
+                return new CudaBackend(device, model, (System.nanoTime() - t0) / 1e9, loader.streamedBytes(), maxRows,
+                        blockSize, memoryFraction, kvCacheBytes, contextLength);
             });
         } catch (RuntimeException | Error e) {
             device.close();
@@ -92,8 +94,8 @@ public final class CudaBackend implements ModelBackend {
             return device.call(() -> {
                 long t0 = System.nanoTime();
                 GpuModel model = GpuModel.random(device, config, bits, groupSize, actOrder, 1234);
-                return new CudaBackend(device, model, (System.nanoTime() - t0) / 1e9, maxRows, blockSize, memoryFraction, 0,
-                        contextLength);
+                return new CudaBackend(device, model, (System.nanoTime() - t0) / 1e9, 0, maxRows, blockSize, memoryFraction,
+                        0, contextLength);
             });
         } catch (RuntimeException | Error e) {
             device.close();
@@ -101,8 +103,8 @@ public final class CudaBackend implements ModelBackend {
         }
     }
 
-    private CudaBackend(CudaDevice d, GpuModel model, double loadSeconds, int maxRows, int blockSize, double memoryFraction,
-                        long kvCacheBytes, int contextLength) {
+    private CudaBackend(CudaDevice d, GpuModel model, double loadSeconds, long loadedBytes, int maxRows, int blockSize,
+                        double memoryFraction, long kvCacheBytes, int contextLength) {
         this.d = d;
         this.c = model.config();
         this.blockSize = blockSize;
@@ -113,6 +115,7 @@ public final class CudaBackend implements ModelBackend {
         this.sampler = new GpuSampler(d, c.vocabSize(), c.eosTokenIds(), Math.min(maxRows, 256));
         long perBlock = kvBytesPerBlock(c, blockSize);
         this.loadSeconds = loadSeconds;
+        this.loadedBytes = loadedBytes;
         int fullSequence = (contextLength + blockSize - 1) / blockSize;
         long kvBytes = kvCacheBytes > 0 ? kvCacheBytes
                 : (long) (d.totalBytes() * memoryFraction) - d.allocatedBytes() - RESERVE_BYTES;
@@ -132,8 +135,8 @@ public final class CudaBackend implements ModelBackend {
         buf.allocateKvCache(blocks + 1, blockSize); // one more: the scratch block of a graph's padding rows
         this.description = "cuda:" + d.ordinal() + " " + d.name() + " (cc " + d.computeCapability() + ")";
         System.getLogger(CudaBackend.class.getName()).log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
-                "%s: weights %s loaded in %.1f s, activations %s, KV cache %d blocks of %d (%s)", description,
-                CudaDevice.gib(model.bytes()), loadSeconds, CudaDevice.gib(buf.bytes()), blocks, blockSize,
+                "%s: weights %s loaded in %.1f s (%.2f GB/s from the checkpoint), activations %s, KV cache %d blocks of %d (%s)",
+                description, CudaDevice.gib(model.bytes()), loadSeconds, loadGbPerSecond(), CudaDevice.gib(buf.bytes()), blocks, blockSize,
                 CudaDevice.gib((long) blocks * perBlock)));
     }
 
@@ -266,37 +269,58 @@ public final class CudaBackend implements ModelBackend {
         return 0;
     }
 
-    /** Every kernel of one step over {@code rows} laid-out rows; no copies or waits, so it can be captured. */
+    /**
+     * Every kernel of one step over {@code rows} laid-out rows; no copies or waits, so it can be captured. A split-K
+     * product's partial sums are added by the kernel that consumes its result (rope_kv, rmsnorm, swiglu), each
+     * {@code *Splits} below being the count it has to add (0: the product wrote its result).
+     */
     private void launchStep(int rows, int wanted, int attentionChunks) {
         int hidden = c.hiddenSize(), qkvWidth = c.qDim() + 2 * c.kvDim(), inter = c.intermediateSize();
+        float eps = c.rmsNormEps();
         d.launch("embedding_lookup", rows, 1, 1, 256, 0, model.embedding(), buf.tokens, buf.x, hidden);
+        int downSplits = 0;  // the previous layer's down projection, added by this layer's first norm
         for (int l = 0; l < c.numLayers(); l++) {
             GpuModel.Layer layer = model.layers().get(l);
-            d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, layer.attnNorm(), buf.xb, hidden, c.rmsNormEps());
-            for (GpuModel.Placed p : layer.qkv()) {
-                p.linear().forward(d, buf.xb, hidden, rows, buf.workspace, buf.wide, qkvWidth, p.column(), false);
-            }
-            d.launch("rope_kv", rows, c.numHeads() + c.numKvHeads(), 1, c.headDim() / 2, 0, buf.wide, buf.positions,
-                    buf.slots, buf.cos, buf.sin, buf.keys(l), buf.values(l), c.numHeads(), c.numKvHeads(), c.headDim());
+            d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, buf.workspace, downSplits, rows, layer.attnNorm(), buf.xb,
+                    hidden, eps);
+            int qkvSplits = products(layer.qkv(), buf.xb, hidden, rows, buf.wide, qkvWidth);
+            d.launch("rope_kv", rows, c.numHeads() + c.numKvHeads(), 1, c.headDim() / 2, 0, buf.wide, buf.workspace, qkvSplits,
+                    rows, buf.positions, buf.slots, buf.cos, buf.sin, buf.keys(l), buf.values(l), c.numHeads(), c.numKvHeads(),
+                    c.headDim());
             attention(l, rows, qkvWidth, attentionChunks);
-            layer.wo().forward(d, buf.xb, c.qDim(), rows, buf.workspace, buf.x, hidden, 0, true);
-            d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, layer.mlpNorm(), buf.xb, hidden, c.rmsNormEps());
-            for (GpuModel.Placed p : layer.gateUp()) {
-                p.linear().forward(d, buf.xb, hidden, rows, buf.workspace, buf.wide, 2 * inter, p.column(), false);
+            int oSplits = layer.wo().forwardPartial(d, buf.xb, c.qDim(), rows, buf.workspace, buf.x, true);
+            d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, buf.workspace, oSplits, rows, layer.mlpNorm(), buf.xb, hidden, eps);
+            int gateUpSplits = products(layer.gateUp(), buf.xb, hidden, rows, buf.wide, 2 * inter);
+            d.launch("swiglu", (int) (((long) rows * inter + 255) / 256), 1, 1, 256, 0, buf.wide, buf.workspace, gateUpSplits,
+                    buf.xb, rows, inter);
+            if (l + 1 < c.numLayers()) {
+                downSplits = layer.down().forwardPartial(d, buf.xb, inter, rows, buf.workspace, buf.x, true);
+            } else {
+                layer.down().forward(d, buf.xb, inter, rows, buf.workspace, buf.x, hidden, 0, true);
             }
-            d.launch("swiglu", (int) (((long) rows * inter + 255) / 256), 1, 1, 256, 0, buf.wide, buf.xb, rows, inter);
-            layer.down().forward(d, buf.xb, inter, rows, buf.workspace, buf.x, hidden, 0, true);
         }
         if (wanted == 0) return;
-        d.launch("rmsnorm", wanted, 1, 1, 256, 0, buf.x, buf.logitRows, model.finalNorm(), buf.xb, hidden, c.rmsNormEps());
+        d.launch("rmsnorm", wanted, 1, 1, 256, 0, buf.x, buf.logitRows, null, 0, wanted, model.finalNorm(), buf.xb, hidden, eps);
         model.lmHead().forward(d, buf.xb, hidden, wanted, buf.workspace, buf.logits, c.vocabSize(), 0, false);
+    }
+
+    /**
+     * The products of projections placed side by side in {@code y} (row stride {@code width}); returns the split
+     * count left in the workspace for the consumer when one product fills the width, else 0 (each one reduced).
+     */
+    private int products(List<GpuModel.Placed> placed, DeviceBuffer x, int ldx, int rows, DeviceBuffer y, int width) {
+        if (placed.size() == 1 && placed.get(0).linear().outFeatures() == width) {
+            return placed.get(0).linear().forwardPartial(d, x, ldx, rows, buf.workspace, y, false);
+        }
+        for (GpuModel.Placed p : placed) p.linear().forward(d, x, ldx, rows, buf.workspace, y, width, p.column(), false);
+        return 0;
     }
 
     /** Paged attention of every row, in groups of at most {@link GpuBuffers#ATTENTION_ROWS} rows (the workspace's size). */
     private void attention(int layer, int rows, int qkvWidth, int chunks) {
         int group = c.numHeads() / c.numKvHeads();
-        // attention.cu's attention_shared_floats: scores and queries of the group, the warps' value sums
-        int sharedBytes = (group * (GpuBuffers.ATTENTION_CHUNK + c.headDim()) + 8 * 8 * 64) * 4;
+        // attention.cu's attention_shared_floats: scores and queries of the group, the warps' value sums, the slots
+        int sharedBytes = (group * (GpuBuffers.ATTENTION_CHUNK + c.headDim()) + 8 * 8 * 64 + GpuBuffers.ATTENTION_CHUNK) * 4;
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         for (int r0 = 0; r0 < rows; r0 += GpuBuffers.ATTENTION_ROWS) {
             int n = Math.min(GpuBuffers.ATTENTION_ROWS, rows - r0);
@@ -318,6 +342,11 @@ public final class CudaBackend implements ModelBackend {
     /** Seconds the weights took to load (read, upload and repack). */
     public double loadSeconds() {
         return loadSeconds;
+    }
+
+    /** Checkpoint bytes read per second of {@link #loadSeconds()} (10^9 bytes; 0 for random weights). */
+    public double loadGbPerSecond() {
+        return loadSeconds > 0 ? loadedBytes / 1e9 / loadSeconds : 0;
     }
 
     /** The device, for benchmarks that time kernels; its work must run through {@link CudaDevice#call}. */

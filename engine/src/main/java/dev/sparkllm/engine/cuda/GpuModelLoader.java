@@ -2,24 +2,25 @@ package dev.sparkllm.engine.cuda;
 
 import dev.sparkllm.engine.checkpoint.CheckpointException;
 import dev.sparkllm.engine.checkpoint.DType;
-import dev.sparkllm.engine.checkpoint.MappedTensor;
 import dev.sparkllm.engine.checkpoint.ModelDirectory;
 import dev.sparkllm.engine.checkpoint.QuantizationConfig;
 import dev.sparkllm.engine.checkpoint.TensorInfo;
-import dev.sparkllm.engine.gptq.GptqTensors;
 import dev.sparkllm.engine.model.LlamaConfig;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
-
-import jcuda.Pointer;
+import java.util.Map;
+import java.util.Optional;
 
 /**
- * Loads a checkpoint onto the GPU: each tensor is copied as stored (the on-disk exchange format) into a device
- * staging buffer and repacked there by {@code repack.cu} into the kernels' layout; no host loop touches the
- * weights. GPTQ act-order rows are sorted by group on the way (the permutation is computed on the host from
+ * Loads a checkpoint onto the GPU: each tensor is streamed as stored (the on-disk exchange format) through
+ * {@link HostStaging}'s page-locked buffers into a device buffer and repacked there by {@code repack.cu} into the
+ * kernels' layout; no host loop touches the weights, and the file is read, never mapped, so the host holds a
+ * few hundred MB whatever the checkpoint's size. GPTQ act-order rows are sorted by group on the way (the permutation is computed on the host from
  * {@code g_idx}, a few thousand ints; the weights move on the GPU). Projections that read the same input in
  * the same row order become one product: q/k/v and gate/up whenever their {@code g_idx} agree.
  *
@@ -32,7 +33,9 @@ final class GpuModelLoader {
     private final CudaDevice d;
     private final LlamaConfig c;
     private final QuantizationConfig quant;
+    private final Map<String, Optional<int[]>> gIdxByPrefix = new HashMap<>();
     private long bytes;
+    private HostStaging staging;
 
     GpuModelLoader(ModelDirectory dir, CudaDevice d) {
         this.dir = dir;
@@ -54,8 +57,27 @@ final class GpuModelLoader {
         }
     }
 
+    /** Loads the weights; afterwards {@link #streamedBytes()} tells how many bytes came from the checkpoint. */
     GpuModel load() {
         checkSupported(dir);
+        try (HostStaging s = new HostStaging(d)) {
+            staging = s;
+            GpuModel model = loadAll();
+            streamed = s.bytes();
+            return model;
+        } finally {
+            staging = null;
+        }
+    }
+
+    private long streamed;
+
+    /** Checkpoint bytes the last {@link #load()} read. */
+    long streamedBytes() {
+        return streamed;
+    }
+
+    private GpuModel loadAll() {
         long need = estimatedBytes();
         long free = d.freeBytes();
         if (need > free) {
@@ -148,23 +170,37 @@ final class GpuModelLoader {
         return prefixes.stream().map(p -> p + ".weight").toList();
     }
 
+    /** A projection's g_idx (null when it has none), read once: {@link #canShare} and {@link #gptq} both ask. */
     private int[] gIdx(String prefix) {
-        return hasTensor(prefix + ".g_idx") ? dir.mapTensor(prefix + ".g_idx").toIntArray() : null;
+        return gIdxByPrefix.computeIfAbsent(prefix, p -> Optional.ofNullable(hasTensor(p + ".g_idx") ? readInts(p + ".g_idx") : null))
+                .orElse(null);
+    }
+
+    /** A small I32 tensor (g_idx, qzeros) read into the heap. */
+    private int[] readInts(String name) {
+        TensorInfo info = dir.tensor(name);
+        if (info.dtype() != DType.I32 && info.dtype() != DType.U32) {
+            throw new CheckpointException(dir.path() + ": tensor '" + name + "' has dtype " + info.dtype() + "; expected I32 or U32");
+        }
+        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(info.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+        dir.readTensor(name, 0, b);
+        int[] out = new int[b.capacity() / 4];
+        b.flip().asIntBuffer().get(out);
+        return out;
     }
 
     // ---- GPTQ ---------------------------------------------------------------------------------------------
 
     private GpuLinear gptq(List<String> prefixes, List<Integer> outs, int in) {
         int groups = quant.groupSize() == -1 ? 1 : in / quant.groupSize();
-        List<GptqTensors> parts = new ArrayList<>();
+        List<GpuLinears.RawGptq> parts = new ArrayList<>();
         for (int i = 0; i < prefixes.size(); i++) {
             String p = prefixes.get(i);
-            int[] qzeros = dir.mapTensor(p + ".qzeros").toIntArray();
-            parts.add(new GptqTensors(in, outs.get(i), quant.bits(), quant.groupSize(),
-                    dir.mapTensor(p + ".qweight").toIntArray(), qzeros, dir.mapTensor(p + ".scales").toFloatArray(),
-                    gIdx(p), quant.zeroPointsOf(qzeros, groups, outs.get(i))));
+            int[] qzeros = readInts(p + ".qzeros");
+            parts.add(new GpuLinears.RawGptq(upload(p + ".qweight"), upload(p + ".qzeros"), upload(p + ".scales"),
+                    dtypeCode(p + ".scales"), outs.get(i), quant.zeroPointsOf(qzeros, groups, outs.get(i))));
         }
-        GpuLinear linear = GpuLinears.gptq(d, prefixes, parts);
+        GpuLinear linear = GpuLinears.gptq(d, prefixes, in, quant.bits(), quant.groupSize(), gIdx(prefixes.get(0)), parts);
         bytes += linear.bytes();
         return linear;
     }
@@ -212,16 +248,10 @@ final class GpuModelLoader {
         };
     }
 
-    /** Copies a tensor's bytes as stored into a new device buffer, mapping chunk by chunk. */
+    /** Streams a tensor's bytes as stored into a new device buffer. */
     private DeviceBuffer upload(String name) {
-        MappedTensor t = dir.mapTensor(name);
-        DeviceBuffer b = d.alloc(t.info().byteSize(), name);
-        long offset = 0;
-        for (int i = 0; i < t.chunkCount(); i++) {
-            ByteBuffer chunk = t.chunk(i);
-            d.upload(b, offset, Pointer.to(chunk), chunk.remaining());
-            offset += chunk.remaining();
-        }
+        DeviceBuffer b = d.alloc(dir.tensor(name).byteSize(), name);
+        staging.upload(dir, name, b);
         return b;
     }
 
