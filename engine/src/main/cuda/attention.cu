@@ -27,11 +27,10 @@
 #define ATTN_VDIMS 64   // dims per pass of the value sum: a half2 per lane
 #define ATTN_VHEADS 8   // heads per pass of the value sum
 
-// Shared words attention_partial needs: scores [G][ATTN_CHUNK], queries [G][headDim], the warps' value sums
-// [ATTN_WARPS][ATTN_VHEADS][ATTN_VDIMS], the chunk's cache slots [ATTN_CHUNK]. The Java side computes the same
-// (CudaBackend.attention).
+// Shared floats attention_partial needs: scores [G][ATTN_CHUNK], queries [G][headDim], the warps' value sums
+// [ATTN_WARPS][ATTN_VHEADS][ATTN_VDIMS]. The Java side computes the same (CudaBackend.attention).
 __host__ __device__ inline int attention_shared_floats(int G, int headDim) {
-    return G * ATTN_CHUNK + G * headDim + ATTN_WARPS * ATTN_VHEADS * ATTN_VDIMS + ATTN_CHUNK;
+    return G * ATTN_CHUNK + G * headDim + ATTN_WARPS * ATTN_VHEADS * ATTN_VDIMS;
 }
 
 SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
@@ -48,7 +47,6 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
     float* scores = smem;                      // [G][ATTN_CHUNK]
     float* q = scores + G * ATTN_CHUNK;        // [G][headDim]
     float* vsum = q + G * headDim;             // [ATTN_WARPS][ATTN_VHEADS][ATTN_VDIMS]
-    int* slots = reinterpret_cast<int*>(vsum + ATTN_WARPS * ATTN_VHEADS * ATTN_VDIMS);  // [ATTN_CHUNK]
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int* table = blockTables + tableStart[r];
 
@@ -59,9 +57,8 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
     // scores: thread p takes position start + p; dims in order, one fp32 chain per head
     if (tid < count) {
         const int pos = start + tid;
-        const int slot = table[pos / blockSize] * blockSize + pos % blockSize;
-        slots[tid] = slot;  // the value sums read it back instead of walking the block table again
-        const uint4* k = reinterpret_cast<const uint4*>(kCache + ((size_t)slot * kvHeads + kvh) * headDim);
+        const size_t slot = (size_t)table[pos / blockSize] * blockSize + pos % blockSize;
+        const uint4* k = reinterpret_cast<const uint4*>(kCache + (slot * kvHeads + kvh) * headDim);
         float dot[ATTN_VHEADS];
         for (int g0 = 0; g0 < G; g0 += ATTN_VHEADS) {
             const int gn = min(ATTN_VHEADS, G - g0);
@@ -115,8 +112,7 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
     }
     __syncthreads();
 
-    // Σ exp(score - max)·v: warp w sums positions w·32 .. w·32+31 (in order), lanes over a half2 of dims. All 32
-    // values are loaded before the first multiply-add: one memory round trip per pass instead of one per position.
+    // Σ exp(score - max)·v: warp w sums positions w·32 .. w·32+31 (in order), lanes over a half2 of dims
     const int p0 = warp * (ATTN_CHUNK / ATTN_WARPS);
     const int pn = max(0, min(ATTN_CHUNK / ATTN_WARPS, count - p0));
     for (int g0 = 0; g0 < G; g0 += ATTN_VHEADS) {
@@ -127,22 +123,17 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
 #pragma unroll
             for (int g = 0; g < ATTN_VHEADS; g++) acc[g][0] = acc[g][1] = 0.f;
             if (d < headDim) {
-                __half2 v[ATTN_CHUNK / ATTN_WARPS];
+#pragma unroll 4
+                for (int i = 0; i < pn; i++) {
+                    const int p = p0 + i, pos = start + p;
+                    const size_t slot = (size_t)table[pos / blockSize] * blockSize + pos % blockSize;
+                    float2 v = __half22float2(*reinterpret_cast<const __half2*>(vCache + (slot * kvHeads + kvh) * headDim + d));
 #pragma unroll
-                for (int i = 0; i < ATTN_CHUNK / ATTN_WARPS; i++)
-                    if (i < pn)
-                        v[i] = *reinterpret_cast<const __half2*>(vCache + ((size_t)slots[p0 + i] * kvHeads + kvh) * headDim + d);
-#pragma unroll
-                for (int i = 0; i < ATTN_CHUNK / ATTN_WARPS; i++) {
-                    if (i < pn) {
-                        const float2 vf = __half22float2(v[i]);
-#pragma unroll
-                        for (int g = 0; g < ATTN_VHEADS; g++) {
-                            if (g < gn) {
-                                float e = scores[(g0 + g) * ATTN_CHUNK + p0 + i];
-                                acc[g][0] = fmaf(e, vf.x, acc[g][0]);
-                                acc[g][1] = fmaf(e, vf.y, acc[g][1]);
-                            }
+                    for (int g = 0; g < ATTN_VHEADS; g++) {
+                        if (g < gn) {
+                            float e = scores[(g0 + g) * ATTN_CHUNK + p];
+                            acc[g][0] = fmaf(e, v.x, acc[g][0]);
+                            acc[g][1] = fmaf(e, v.y, acc[g][1]);
                         }
                     }
                 }

@@ -44,24 +44,6 @@ __device__ __forceinline__ void load_unit(uint4* dst, const uint4* __restrict__ 
     }
 }
 
-// Asks L2 for unit `unit` of the lane's weights (no registers held): the loads PREFETCH_UNITS later find them
-// there, so more of the weight stream is in flight than the registers for one unit ahead can hold.
-#define PREFETCH_UNITS 4
-__device__ __forceinline__ void prefetch_l2(const void* p) { asm volatile("prefetch.global.L2 [%0];" ::"l"(p)); }
-template <int KIND>
-__device__ __forceinline__ void prefetch_unit(const uint4* __restrict__ w, int unit, int nb, int nBlocks, int lane) {
-    if (KIND == W_Q4) {
-#pragma unroll
-        for (int s = 0; s < 4; s++) prefetch_l2(&w[((size_t)(unit * 4 + s) * nBlocks + nb) * 32 + lane]);
-    } else if (KIND == W_Q3) {
-#pragma unroll
-        for (int i = 0; i < 3; i++) prefetch_l2(&w[(((size_t)unit * nBlocks + nb) * 3 + i) * 32 + lane]);
-    } else {
-#pragma unroll
-        for (int u = 0; u < 4; u++) prefetch_l2(&w[(((size_t)unit * nBlocks + nb) * 32 + lane) * 4 + u]);
-    }
-}
-
 // The scales of the first group of a unit of 4 steps (its later steps' groups are then in L1: same cache line).
 __device__ __forceinline__ int load_unit_scales(uint4 z[2], const int* __restrict__ stepGroup, const __half2* __restrict__ zs,
                                                 int unit, int nb, int nBlocks, int gid) {
@@ -89,16 +71,6 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     const int c0 = (int)((long long)chunks * split / splits), c1 = (int)((long long)chunks * (split + 1) / splits);
     const int kr = (c1 - c0) * 128, stride = kr + 8;
 
-    // the weight stream starts before the staging, so its first round trips overlap it
-    const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
-    uint4 cur[UW], nxt[UW];
-    uint4 zc[2], zn[2];
-    int gc = 0, gn = 0;  // the first group of the current and the next unit
-    if (active) {
-        load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
-        if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
-        for (int u = u0 + 1; u < min(u1, u0 + 1 + PREFETCH_UNITS); u++) prefetch_unit<KIND>(w, u, nb, nBlocks, lane);
-    }
     for (int i = threadIdx.x; i < M * kr; i += blockDim.x) {
         const int r = i / kr, kk = i - r * kr, k = c0 * 128 + kk;
         const int src = perm ? perm[k] : k;
@@ -112,12 +84,18 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     for (int j = 0; j < 8; j++)
 #pragma unroll
         for (int e = 0; e < 4; e++) acc[j][e] = 0.f;
+
+    const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
+    uint4 cur[UW], nxt[UW];
+    uint4 zc[2], zn[2];
+    int gc = 0, gn = 0;  // the first group of the current and the next unit
+    load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
+    if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
     int group = -1;
     uint32_t z2[8], s2[8];
     const bool row0 = gid < M, row8 = gid + 8 < M;
 
     for (int u = u0; u < u1; u++) {
-        if (u + 1 + PREFETCH_UNITS < u1) prefetch_unit<KIND>(w, u + 1 + PREFETCH_UNITS, nb, nBlocks, lane);
         if (u + 1 < u1) {
             load_unit<KIND>(nxt, w, u + 1, nb, nBlocks, lane);
             if (QUANT) gn = load_unit_scales(zn, stepGroup, zs, u + 1, nb, nBlocks, gid);

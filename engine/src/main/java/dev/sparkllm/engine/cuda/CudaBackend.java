@@ -269,58 +269,37 @@ public final class CudaBackend implements ModelBackend {
         return 0;
     }
 
-    /**
-     * Every kernel of one step over {@code rows} laid-out rows; no copies or waits, so it can be captured. A split-K
-     * product's partial sums are added by the kernel that consumes its result (rope_kv, rmsnorm, swiglu), each
-     * {@code *Splits} below being the count it has to add (0: the product wrote its result).
-     */
+    /** Every kernel of one step over {@code rows} laid-out rows; no copies or waits, so it can be captured. */
     private void launchStep(int rows, int wanted, int attentionChunks) {
         int hidden = c.hiddenSize(), qkvWidth = c.qDim() + 2 * c.kvDim(), inter = c.intermediateSize();
-        float eps = c.rmsNormEps();
         d.launch("embedding_lookup", rows, 1, 1, 256, 0, model.embedding(), buf.tokens, buf.x, hidden);
-        int downSplits = 0;  // the previous layer's down projection, added by this layer's first norm
         for (int l = 0; l < c.numLayers(); l++) {
             GpuModel.Layer layer = model.layers().get(l);
-            d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, buf.workspace, downSplits, rows, layer.attnNorm(), buf.xb,
-                    hidden, eps);
-            int qkvSplits = products(layer.qkv(), buf.xb, hidden, rows, buf.wide, qkvWidth);
-            d.launch("rope_kv", rows, c.numHeads() + c.numKvHeads(), 1, c.headDim() / 2, 0, buf.wide, buf.workspace, qkvSplits,
-                    rows, buf.positions, buf.slots, buf.cos, buf.sin, buf.keys(l), buf.values(l), c.numHeads(), c.numKvHeads(),
-                    c.headDim());
-            attention(l, rows, qkvWidth, attentionChunks);
-            int oSplits = layer.wo().forwardPartial(d, buf.xb, c.qDim(), rows, buf.workspace, buf.x, true);
-            d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, buf.workspace, oSplits, rows, layer.mlpNorm(), buf.xb, hidden, eps);
-            int gateUpSplits = products(layer.gateUp(), buf.xb, hidden, rows, buf.wide, 2 * inter);
-            d.launch("swiglu", (int) (((long) rows * inter + 255) / 256), 1, 1, 256, 0, buf.wide, buf.workspace, gateUpSplits,
-                    buf.xb, rows, inter);
-            if (l + 1 < c.numLayers()) {
-                downSplits = layer.down().forwardPartial(d, buf.xb, inter, rows, buf.workspace, buf.x, true);
-            } else {
-                layer.down().forward(d, buf.xb, inter, rows, buf.workspace, buf.x, hidden, 0, true);
+            d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, layer.attnNorm(), buf.xb, hidden, c.rmsNormEps());
+            for (GpuModel.Placed p : layer.qkv()) {
+                p.linear().forward(d, buf.xb, hidden, rows, buf.workspace, buf.wide, qkvWidth, p.column(), false);
             }
+            d.launch("rope_kv", rows, c.numHeads() + c.numKvHeads(), 1, c.headDim() / 2, 0, buf.wide, buf.positions,
+                    buf.slots, buf.cos, buf.sin, buf.keys(l), buf.values(l), c.numHeads(), c.numKvHeads(), c.headDim());
+            attention(l, rows, qkvWidth, attentionChunks);
+            layer.wo().forward(d, buf.xb, c.qDim(), rows, buf.workspace, buf.x, hidden, 0, true);
+            d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, layer.mlpNorm(), buf.xb, hidden, c.rmsNormEps());
+            for (GpuModel.Placed p : layer.gateUp()) {
+                p.linear().forward(d, buf.xb, hidden, rows, buf.workspace, buf.wide, 2 * inter, p.column(), false);
+            }
+            d.launch("swiglu", (int) (((long) rows * inter + 255) / 256), 1, 1, 256, 0, buf.wide, buf.xb, rows, inter);
+            layer.down().forward(d, buf.xb, inter, rows, buf.workspace, buf.x, hidden, 0, true);
         }
         if (wanted == 0) return;
-        d.launch("rmsnorm", wanted, 1, 1, 256, 0, buf.x, buf.logitRows, null, 0, wanted, model.finalNorm(), buf.xb, hidden, eps);
+        d.launch("rmsnorm", wanted, 1, 1, 256, 0, buf.x, buf.logitRows, model.finalNorm(), buf.xb, hidden, c.rmsNormEps());
         model.lmHead().forward(d, buf.xb, hidden, wanted, buf.workspace, buf.logits, c.vocabSize(), 0, false);
-    }
-
-    /**
-     * The products of projections placed side by side in {@code y} (row stride {@code width}); returns the split
-     * count left in the workspace for the consumer when one product fills the width, else 0 (each one reduced).
-     */
-    private int products(List<GpuModel.Placed> placed, DeviceBuffer x, int ldx, int rows, DeviceBuffer y, int width) {
-        if (placed.size() == 1 && placed.get(0).linear().outFeatures() == width) {
-            return placed.get(0).linear().forwardPartial(d, x, ldx, rows, buf.workspace, y, false);
-        }
-        for (GpuModel.Placed p : placed) p.linear().forward(d, x, ldx, rows, buf.workspace, y, width, p.column(), false);
-        return 0;
     }
 
     /** Paged attention of every row, in groups of at most {@link GpuBuffers#ATTENTION_ROWS} rows (the workspace's size). */
     private void attention(int layer, int rows, int qkvWidth, int chunks) {
         int group = c.numHeads() / c.numKvHeads();
-        // attention.cu's attention_shared_floats: scores and queries of the group, the warps' value sums, the slots
-        int sharedBytes = (group * (GpuBuffers.ATTENTION_CHUNK + c.headDim()) + 8 * 8 * 64 + GpuBuffers.ATTENTION_CHUNK) * 4;
+        // attention.cu's attention_shared_floats: scores and queries of the group, the warps' value sums
+        int sharedBytes = (group * (GpuBuffers.ATTENTION_CHUNK + c.headDim()) + 8 * 8 * 64) * 4;
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         for (int r0 = 0; r0 < rows; r0 += GpuBuffers.ATTENTION_ROWS) {
             int n = Math.min(GpuBuffers.ATTENTION_ROWS, rows - r0);

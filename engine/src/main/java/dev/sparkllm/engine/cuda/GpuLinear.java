@@ -124,60 +124,37 @@ public final class GpuLinear {
      */
     void forward(CudaDevice d, DeviceBuffer x, int ldx, int rows, DeviceBuffer workspace, DeviceBuffer y, int ldy, int column,
                  boolean accumulate) {
-        for (int m0 = 0; m0 < rows; m0 += MAX_ROWS) {
-            int m = Math.min(MAX_ROWS, rows - m0);
-            int splitsLeft = launch(d, x.at((long) m0 * ldx * 2), ldx, m, workspace, y.at(((long) m0 * ldy + column) * 4), ldy,
-                    accumulate);
-            if (splitsLeft > 0) {
-                long total = (long) m * outFeatures;
-                d.launch("gemm_reduce", (int) ((total + 255) / 256), 1, 1, 256, 0, workspace, splitsLeft, m, outFeatures,
-                        y.at(((long) m0 * ldy + column) * 4), ldy, accumulate ? 1 : 0);
-            }
-        }
-    }
-
-    /**
-     * Like {@link #forward} into {@code y} of row stride {@link #outFeatures()}, except that where the product runs
-     * split-K the partial sums are left in {@code workspace} ({@code [splits][rows][outFeatures]} floats) for the
-     * consumer kernel to add (rmsnorm, swiglu and rope_kv take them): one launch and one round trip of the result
-     * fewer. Returns that split count, or 0 when {@code y} holds the result (tiled products, or more than
-     * {@link #MAX_ROWS} rows). The consumer adds the splits in order, the sum {@code gemm_reduce} would form.
-     */
-    int forwardPartial(CudaDevice d, DeviceBuffer x, int ldx, int rows, DeviceBuffer workspace, DeviceBuffer y, boolean accumulate) {
-        if (rows > MAX_ROWS) {
-            forward(d, x, ldx, rows, workspace, y, outFeatures, 0, accumulate);
-            return 0;
-        }
-        return launch(d, x.ptr(), ldx, rows, workspace, y.ptr(), outFeatures, accumulate);
-    }
-
-    /** The product kernel for at most {@link #MAX_ROWS} rows; returns the split count left in workspace, 0 if none. */
-    private int launch(CudaDevice d, CUdeviceptr xm, int ldx, int m, DeviceBuffer workspace, CUdeviceptr ym, int ldy,
-                       boolean accumulate) {
         int tileShared = TILE_STAGES * kind.tileStageBytes();
         int across = (nBlocks + 3) / 4;  // 4 column blocks (one per warp) per thread block
-        if (m >= TILES_FROM_ROWS && tileShared <= d.maxSharedPerBlock()) {
-            Object xs = xm;
-            int ldxs = ldx;
-            if (perm != null || inFeatures != kSteps * 16 || ldx % 8 != 0) {
-                xs = workspace;
-                ldxs = kSteps * 16;
-                d.launch("gemm_gather", (ldxs + 2047) / 2048, m, 1, 256, 0, xm, ldx, perm, inFeatures, xs, ldxs);
+        for (int m0 = 0; m0 < rows; m0 += MAX_ROWS) {
+            int m = Math.min(MAX_ROWS, rows - m0);
+            CUdeviceptr xm = x.at((long) m0 * ldx * 2);
+            CUdeviceptr ym = y.at(((long) m0 * ldy + column) * 4);
+            if (m >= TILES_FROM_ROWS && tileShared <= d.maxSharedPerBlock()) {
+                Object xs = xm;
+                int ldxs = ldx;
+                if (perm != null || inFeatures != kSteps * 16 || ldx % 8 != 0) {
+                    xs = workspace;
+                    ldxs = kSteps * 16;
+                    d.launch("gemm_gather", (ldxs + 2047) / 2048, m, 1, 256, 0, xm, ldx, perm, inFeatures, xs, ldxs);
+                }
+                d.launch(kind.kernel + "tiles", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
+                        zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
+                continue;
             }
-            d.launch(kind.kernel + "tiles", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
-                    zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
-            return 0;
+            int kRange = 128 * ((kSteps / 8 + splits - 1) / splits);  // the longest split's sorted rows
+            int smallShared = m * (kRange + 8) * 2;
+            if (m <= 16 && smallShared <= SMALL_SHARED_MAX) {
+                d.launch(kind.kernel + "small", across, splits, 1, 128, smallShared, xm, ldx, perm, weights, zeroScales, stepGroup,
+                        workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
+            } else {
+                int mt = m <= 32 ? 2 : 4;
+                d.launch(kind.kernel + "mt" + mt, across, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0, xm, ldx, perm,
+                        weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
+            }
+            long total = (long) m * outFeatures;
+            d.launch("gemm_reduce", (int) ((total + 255) / 256), 1, 1, 256, 0, workspace, splits, m, outFeatures, ym, ldy,
+                    accumulate ? 1 : 0);
         }
-        int kRange = 128 * ((kSteps / 8 + splits - 1) / splits);  // the longest split's sorted rows
-        int smallShared = m * (kRange + 8) * 2;
-        if (m <= 16 && smallShared <= SMALL_SHARED_MAX) {
-            d.launch(kind.kernel + "small", across, splits, 1, 128, smallShared, xm, ldx, perm, weights, zeroScales, stepGroup,
-                    workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
-        } else {
-            int mt = m <= 32 ? 2 : 4;
-            d.launch(kind.kernel + "mt" + mt, across, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0, xm, ldx, perm,
-                    weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
-        }
-        return splits;
     }
 }
