@@ -27,11 +27,12 @@ device = os.environ.get("CHECK_DEVICE", "cuda")  # cpu: try the check on a machi
 common = ["--temperature", "0", "--max-new-tokens", "24"]
 table = os.path.join(out, "spark-out")
 t0 = time.time()
-job = subprocess.run([llm, "batch", "--model", model, "--input", input_path, "--output", table, "--output-format", "json",
-                      "--device", device, "--row-param", "temperature=temp", "--truncation", "fail", "--show", "30"] + common,
-                     capture_output=True, text=True)
+# the job's log goes to its file as it runs, so a run cut short by a time limit still shows how far it got
+with open(os.path.join(out, "spark-job.log"), "w") as log:
+    job = subprocess.run([llm, "batch", "--model", model, "--input", input_path, "--output", table, "--output-format", "json",
+                          "--device", device, "--row-param", "temperature=temp", "--truncation", "fail", "--show", "30"]
+                         + common, stdout=log, stderr=subprocess.STDOUT, text=True)
 job_s = time.time() - t0
-open(os.path.join(out, "spark-job.log"), "w").write(job.stdout + job.stderr)
 outputs = [json.loads(line) for p in sorted(glob.glob(os.path.join(table, "chunk=*", "*.json")))
            for line in open(p) if line.strip()]
 gen = subprocess.run([llm, "generate", "--model", model, "--device", device, "--json"] + common
