@@ -166,9 +166,28 @@ public final class GpuBenchmark {
         if (peers != null && Files.exists(Path.of(peers))) {
             JsonNode p = json.readTree(Path.of(peers).toFile());
             r.set("peers", p);
+            addPeerTimes(r.path("kernels"), p.path("kernels"));
         }
         json.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), r);
         System.out.println("wrote " + out);
+    }
+
+    /**
+     * Puts the peers' times at the same shape and batch ({@code fp16_ms}: fp16 {@code torch.matmul}, {@code int4_ms}:
+     * torch's int4 kernel, both timed in the same call by gpu_peers.py) into each of our kernel rows, so a row reads
+     * as a comparison on its own.
+     */
+    static void addPeerTimes(JsonNode ours, JsonNode theirs) {
+        for (JsonNode row : ours) {
+            for (JsonNode peer : theirs) {
+                if (peer.path("shape").asText().equals(row.path("shape").asText()) && peer.path("batch").asInt() == row.path("batch").asInt()
+                        && peer.path("k").asInt() == row.path("k").asInt() && peer.path("n").asInt() == row.path("n").asInt()) {
+                    for (String key : List.of("fp16_ms", "int4_ms")) {
+                        if (peer.hasNonNull(key)) ((ObjectNode) row).put(key, peer.get(key).asDouble());
+                    }
+                }
+            }
+        }
     }
 
     /** Seconds from submitting {@code n} prompts of {@code length} tokens to their first (only) token. */
