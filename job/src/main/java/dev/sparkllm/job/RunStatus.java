@@ -91,8 +91,12 @@ final class RunStatus {
         if (interrupted) return;
         interrupted = true;
         PrintStream console = System.out;
-        org.apache.logging.log4j.core.config.Configurator.setAllLevels(
-                org.apache.logging.log4j.LogManager.ROOT_LOGGER_NAME, org.apache.logging.log4j.Level.OFF);
+        try {
+            org.apache.logging.log4j.core.config.Configurator.setAllLevels(
+                    org.apache.logging.log4j.LogManager.ROOT_LOGGER_NAME, org.apache.logging.log4j.Level.OFF);
+        } catch (LinkageError noLog4jCore) {
+            // a classpath without log4j-core (a trimmed one): the loggers stay on, stderr is still silenced below
+        }
         System.setErr(new PrintStream(OutputStream.nullOutputStream()));
         console.println(line());
         console.flush();
