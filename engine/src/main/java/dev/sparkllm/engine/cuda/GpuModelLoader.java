@@ -19,10 +19,11 @@ import java.util.Optional;
 /**
  * Loads a checkpoint onto the GPU: each tensor is streamed as stored (the on-disk exchange format) through
  * {@link HostStaging}'s page-locked buffers into a device buffer and repacked there by {@code repack.cu} into the
- * kernels' layout; no host loop touches the weights, and the file is read, never mapped, so the host holds a
- * few hundred MB whatever the checkpoint's size. GPTQ act-order rows are sorted by group on the way (the permutation is computed on the host from
- * {@code g_idx}, a few thousand ints; the weights move on the GPU). Projections that read the same input in
- * the same row order become one product: q/k/v and gate/up whenever their {@code g_idx} agree.
+ * kernels' layout; no host loop touches the weights, and the file is read, never mapped, so the process's
+ * resident memory does not grow with the checkpoint. GPTQ act-order rows are sorted by group on the way (the
+ * permutation is computed on the host from {@code g_idx}, a few thousand ints; the weights move on the GPU).
+ * Projections that read the same input in the same row order become one product: q/k/v and gate/up whenever
+ * their {@code g_idx} agree.
  *
  * <p>Shapes were checked against the config when the {@link ModelDirectory} was opened; this class checks
  * what only the GPU path limits: 3- or 4-bit GPTQ, F16/BF16/F32 dense tensors.
@@ -35,7 +36,8 @@ final class GpuModelLoader {
     private final QuantizationConfig quant;
     private final Map<String, Optional<int[]>> gIdxByPrefix = new HashMap<>();
     private long bytes;
-    private HostStaging staging;
+    private HostStaging staging;  // set while load() runs
+    private long streamed;
 
     GpuModelLoader(ModelDirectory dir, CudaDevice d) {
         this.dir = dir;
@@ -69,8 +71,6 @@ final class GpuModelLoader {
             staging = null;
         }
     }
-
-    private long streamed;
 
     /** Checkpoint bytes the last {@link #load()} read. */
     long streamedBytes() {
