@@ -27,7 +27,6 @@ final class HostStaging implements AutoCloseable {
     private final CUevent[] copied = new CUevent[2];
     private int next;
     private long bytes;
-    private long readNanos;
 
     HostStaging(CudaDevice d) {
         d.onDeviceThread();
@@ -67,9 +66,7 @@ final class HostStaging implements AutoCloseable {
             // the copy that last read this buffer must be done before the file overwrites it
             d.check(JCudaDriver.cuEventSynchronize(copied[i]), "waiting for a staging copy");
             ByteBuffer b = view[i].clear().limit(n);
-            long t0 = System.nanoTime();
             dir.readTensor(name, offset, b);
-            readNanos += System.nanoTime() - t0;
             d.check(JCudaDriver.cuMemcpyHtoDAsync(dst.at(offset), host[i], n, d.stream()), "copy to " + dst.what());
             d.check(JCudaDriver.cuEventRecord(copied[i], d.stream()), "cuEventRecord");
             offset += n;
@@ -80,11 +77,6 @@ final class HostStaging implements AutoCloseable {
     /** Bytes streamed so far. */
     long bytes() {
         return bytes;
-    }
-
-    /** Seconds spent reading the file (the rest of the load is copies and repacking). */
-    double readSeconds() {
-        return readNanos / 1e9;
     }
 
     /** Waits for the last copies, then frees the buffers. */
