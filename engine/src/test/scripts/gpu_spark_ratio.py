@@ -12,6 +12,8 @@ Prints and writes OUT_DIR/spark-ratio.json; exit 1 when a row is missing or a ru
 """
 import argparse, glob, json, os, re, subprocess, time
 
+from gpu_host import gpus
+
 p = argparse.ArgumentParser()
 p.add_argument("llm"); p.add_argument("model"); p.add_argument("out")
 p.add_argument("--rows", type=int, default=1000); p.add_argument("--new", type=int, default=128)
@@ -31,15 +33,6 @@ with open(text_path, "w") as f:
 common = ["--device", a.device, "--temperature", "0", "--max-new-tokens", str(a.new), "--ignore-eos"]
 
 
-def gpu_used_mb():
-    try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
-                             capture_output=True, text=True, timeout=10).stdout
-        return max(int(x) for x in out.split())
-    except Exception:
-        return None
-
-
 def run(cmd, log_path, stdout_path=None):
     """Runs cmd (whose launcher execs the JVM, so the child's pid is the JVM's), polling its memory every second."""
     t0 = time.time()
@@ -52,8 +45,7 @@ def run(cmd, log_path, stdout_path=None):
                 hwm_kb = max(hwm_kb, int(re.search(r"VmHWM:\s+(\d+)", status).group(1)))
             except (OSError, AttributeError):
                 pass
-            g = gpu_used_mb()
-            if g is not None: gpu_mb = max(gpu_mb, g)
+            gpu_mb = max([gpu_mb] + [mem for _, mem, _ in gpus()])
             time.sleep(1)
     text = open(log_path).read()
     # the backend logs "weights X loaded in S s"; the job's holder logs "engine created ... in N ms"

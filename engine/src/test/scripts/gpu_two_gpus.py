@@ -15,6 +15,8 @@ output once and none failed; in the two-executor run, the executors' engines on 
 """
 import argparse, glob, json, os, re, shutil, socket, subprocess, sys, time
 
+from gpu_host import gpus
+
 p = argparse.ArgumentParser()
 p.add_argument("bundle"); p.add_argument("spark_jars"); p.add_argument("model"); p.add_argument("out")
 p.add_argument("--rows", type=int, default=2000); p.add_argument("--new", type=int, default=128)
@@ -63,16 +65,6 @@ def wait_for(log, text, seconds, proc):
             return
         time.sleep(0.5)
     sys.exit(f"{log}: no '{text}' (after up to {seconds} s):\n" + open(os.path.join(out, log)).read()[-4000:])
-
-
-def gpus():
-    """[(index, memory used MiB, utilization %)] from nvidia-smi, [] without one."""
-    try:
-        r = subprocess.run(["nvidia-smi", "--query-gpu=index,memory.used,utilization.gpu", "--format=csv,noheader,nounits"],
-                           capture_output=True, text=True, timeout=10)
-        return [tuple(int(x) for x in line.split(",")) for line in r.stdout.strip().splitlines() if line.count(",") == 2]
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        return []
 
 
 port = free_port()
