@@ -96,9 +96,10 @@ public final class GpuBenchmark {
                 r.put("model", dir.path().toString());
                 r.put("load_seconds", backend.loadSeconds());
                 r.put("load_gb_s", backend.loadGbPerSecond());
-                r.put("load_rss_gb", peakResidentBytes() / 1e9);
+                double rssGb = peakResidentBytes() / 1e9;  // read right after the load, before the benchmark's own use
+                r.put("load_rss_gb", rssGb);
                 System.out.printf("loaded %s in %.1f s (%.2f GB/s), peak resident memory %.2f GB%n", dir.path(),
-                        backend.loadSeconds(), backend.loadGbPerSecond(), peakResidentBytes() / 1e9);
+                        backend.loadSeconds(), backend.loadGbPerSecond(), rssGb);
             }
             r.put("weights_gb", backend.weightBytes() / 1e9);
             r.put("kv_blocks", backend.kvBlockCount());
