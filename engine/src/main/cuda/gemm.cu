@@ -12,12 +12,42 @@
 //           bit planes per 4 steps, so no value straddles a word); f16 [kSteps][nBlocks][32 lanes][4] uint4
 //   zs      q4/q3: [groups][nBlocks][8][8] half2 (1024 + zero, scale) for column nb·64 + j·8 + c at [..][c][j]
 //   stepGroup q4/q3: [kSteps] the group of each 16-row step (groups never straddle a step)
-//   partial fp32 [splits][M][N]: this split's sum over its steps, reduced by gemm_reduce in split order
+//   partial fp32 [splits][M][N]: this split's sum over its steps, added up in split order by the tile's last block
+//           (counters not null) or by a gemm_reduce launch (counters null)
+//   y, ldy, accumulate: as gemm_reduce's; counters: int per thread-block tile (blockIdx.z·gridDim.x + blockIdx.x),
+//           zero before the launch and zero again after it (the last block resets its own)
 // Split-K: the kSteps/8 chunks of 8 steps are cut into `splits` contiguous ranges; `splits` depends on the
 // layer's shape only (GpuLinear), never on M. Each warp owns 64 output columns (nBlocks = ceil(N/64)).
 #include "dequant.cuh"
 
 #define A_STRIDE 136  // halves per staged activation row: 128 + 8 so the fragment loads hit 32 distinct banks
+
+// The split-K sum without a second launch: every block stores its split's partial sums, and the last of a tile's
+// `splits` blocks to finish adds them up in split order, exactly as gemm_reduce does (so the result is the same
+// bit for bit), then resets the tile's count for the next launch. Fence, count, fence: the handshake of the CUDA
+// programming guide's last-block reduction. At batch 1 this saves a launch per product (320 a 70B step), each of
+// which cost more than the few kilobytes the last block reads. Tile = 4 column blocks (256 columns) × `rows` rows.
+__device__ __forceinline__ void finish_split_k(const float* __restrict__ partial, int splits, int M, int N, int m0, int rows,
+                                               int n0, float* __restrict__ y, int ldy, int accumulate, int* counter) {
+    __shared__ int isLast;
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0) isLast = atomicAdd(counter, 1) == splits - 1;
+    __syncthreads();
+    if (!isLast) return;
+    __threadfence();
+    const size_t total = (size_t)M * N;
+    for (int i = threadIdx.x; i < rows * 256; i += blockDim.x) {
+        const int m = m0 + i / 256, n = n0 + i % 256;
+        if (m >= M || n >= N) continue;
+        const float* p = partial + (size_t)m * N + n;
+        float s = 0.f;
+        for (int q = 0; q < splits; q++) s += __ldcg(p + q * total);  // L2: the other blocks' stores
+        float* o = y + (size_t)m * ldy + n;
+        *o = accumulate ? *o + s : s;
+    }
+    if (threadIdx.x == 0) *counter = 0;
+}
 
 // ---- decode (M ≤ 16): stream the weights ------------------------------------------------------------------
 // At batch 1..16 a product is a read of the weights; everything else must hide behind it. The block stages its
@@ -58,7 +88,8 @@ template <int KIND>
 __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
                                                 const uint4* __restrict__ w, const __half2* __restrict__ zs,
                                                 const int* __restrict__ stepGroup, float* __restrict__ partial,
-                                                int M, int N, int K, int nBlocks, int kSteps, int splits) {
+                                                int M, int N, int K, int nBlocks, int kSteps, int splits,
+                                                float* __restrict__ y, int ldy, int accumulate, int* __restrict__ counters) {
     extern __shared__ __align__(16) __half Ax[];  // [M][kRange + 8]
     constexpr int SPL = SmallUnit<KIND>::STEPS, UW = SmallUnit<KIND>::WORDS;
     constexpr bool QUANT = KIND != W_F16;
@@ -71,91 +102,97 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     const int c0 = (int)((long long)chunks * split / splits), c1 = (int)((long long)chunks * (split + 1) / splits);
     const int kr = (c1 - c0) * 128, stride = kr + 8;
 
+    const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
+    uint4 cur[UW], nxt[UW];
+    uint4 zc[2], zn[2];
+    int gc = 0, gn = 0;  // the first group of the current and the next unit
+    if (active) {        // the first unit's weights in flight while the activations are staged
+        load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
+        if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
+    }
     for (int i = threadIdx.x; i < M * kr; i += blockDim.x) {
         const int r = i / kr, kk = i - r * kr, k = c0 * 128 + kk;
         const int src = perm ? perm[k] : k;
         Ax[r * stride + kk] = (src >= 0 && src < K) ? x[(size_t)r * ldx + src] : __float2half(0.f);
     }
     __syncthreads();
-    if (!active) return;
 
-    float acc[8][4];
+    if (active) {
+        float acc[8][4];
 #pragma unroll
-    for (int j = 0; j < 8; j++)
+        for (int j = 0; j < 8; j++)
 #pragma unroll
-        for (int e = 0; e < 4; e++) acc[j][e] = 0.f;
+            for (int e = 0; e < 4; e++) acc[j][e] = 0.f;
 
-    const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
-    uint4 cur[UW], nxt[UW];
-    uint4 zc[2], zn[2];
-    int gc = 0, gn = 0;  // the first group of the current and the next unit
-    load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
-    if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
-    int group = -1;
-    uint32_t z2[8], s2[8];
-    const bool row0 = gid < M, row8 = gid + 8 < M;
+        int group = -1;
+        uint32_t z2[8], s2[8];
+        const bool row0 = gid < M, row8 = gid + 8 < M;
 
-    for (int u = u0; u < u1; u++) {
-        if (u + 1 < u1) {
-            load_unit<KIND>(nxt, w, u + 1, nb, nBlocks, lane);
-            if (QUANT) gn = load_unit_scales(zn, stepGroup, zs, u + 1, nb, nBlocks, gid);
-        }
-#pragma unroll
-        for (int s = 0; s < SPL; s++) {
-            uint32_t b[8][2];
-            if (QUANT) {
-                const int g = __ldg(stepGroup + u * SPL + s);
-                if (g != group) {
-                    group = g;
-                    uint4 lo = zc[0], hi = zc[1];
-                    if (g != gc) {  // a second group inside the unit (groups of 32 or 64 rows)
-                        const uint4* p = reinterpret_cast<const uint4*>(zs + (((size_t)g * nBlocks + nb) * 8 + gid) * 8);
-                        lo = __ldg(p);
-                        hi = __ldg(p + 1);
-                    }
-                    unpack_zero_scale(lo, hi, z2, s2);
-                }
-                if (KIND == W_Q4) dequant_q4(cur[s], z2, s2, b);
-                else dequant_q3(cur[0], cur[1], cur[2], s, z2, s2, b);
-            } else {
-                fragments_f16(cur, b);
+        for (int u = u0; u < u1; u++) {
+            if (u + 1 < u1) {
+                load_unit<KIND>(nxt, w, u + 1, nb, nBlocks, lane);
+                if (QUANT) gn = load_unit_scales(zn, stepGroup, zs, u + 1, nb, nBlocks, gid);
             }
-            const int kk = ((u - u0) * SPL + s) * 16 + 2 * tig;
-            uint32_t a[4];
-            a[0] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk]) : 0u;
-            a[2] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk + 8]) : 0u;
-            a[1] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk]) : 0u;
-            a[3] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk + 8]) : 0u;
 #pragma unroll
-            for (int j = 0; j < 8; j++) mma_16816(acc[j], a, b[j]);
+            for (int s = 0; s < SPL; s++) {
+                uint32_t b[8][2];
+                if (QUANT) {
+                    const int g = __ldg(stepGroup + u * SPL + s);
+                    if (g != group) {
+                        group = g;
+                        uint4 lo = zc[0], hi = zc[1];
+                        if (g != gc) {  // a second group inside the unit (groups of 32 or 64 rows)
+                            const uint4* p = reinterpret_cast<const uint4*>(zs + (((size_t)g * nBlocks + nb) * 8 + gid) * 8);
+                            lo = __ldg(p);
+                            hi = __ldg(p + 1);
+                        }
+                        unpack_zero_scale(lo, hi, z2, s2);
+                    }
+                    if (KIND == W_Q4) dequant_q4(cur[s], z2, s2, b);
+                    else dequant_q3(cur[0], cur[1], cur[2], s, z2, s2, b);
+                } else {
+                    fragments_f16(cur, b);
+                }
+                const int kk = ((u - u0) * SPL + s) * 16 + 2 * tig;
+                uint32_t a[4];
+                a[0] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk]) : 0u;
+                a[2] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk + 8]) : 0u;
+                a[1] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk]) : 0u;
+                a[3] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk + 8]) : 0u;
+#pragma unroll
+                for (int j = 0; j < 8; j++) mma_16816(acc[j], a, b[j]);
+            }
+#pragma unroll
+            for (int i = 0; i < UW; i++) cur[i] = nxt[i];
+            if (QUANT) {
+                gc = gn;
+                zc[0] = zn[0];
+                zc[1] = zn[1];
+            }
         }
+        float* out = partial + (size_t)split * M * N;
 #pragma unroll
-        for (int i = 0; i < UW; i++) cur[i] = nxt[i];
-        if (QUANT) {
-            gc = gn;
-            zc[0] = zn[0];
-            zc[1] = zn[1];
+        for (int j = 0; j < 8; j++) {
+            const int n = nb * 64 + j * 8 + 2 * tig;
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const int m = gid + h * 8;
+                if (m >= M) continue;
+                if (n < N) out[(size_t)m * N + n] = acc[j][2 * h];
+                if (n + 1 < N) out[(size_t)m * N + n + 1] = acc[j][2 * h + 1];
+            }
         }
     }
-    float* out = partial + (size_t)split * M * N;
-#pragma unroll
-    for (int j = 0; j < 8; j++) {
-        const int n = nb * 64 + j * 8 + 2 * tig;
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-            const int m = gid + h * 8;
-            if (m >= M) continue;
-            if (n < N) out[(size_t)m * N + n] = acc[j][2 * h];
-            if (n + 1 < N) out[(size_t)m * N + n + 1] = acc[j][2 * h + 1];
-        }
-    }
+    if (counters) finish_split_k(partial, splits, M, N, 0, M, blockIdx.x * 256, y, ldy, accumulate, counters + blockIdx.x);
 }
 
 #define GEMM_SMALL(name, KIND)                                                                                    \
     SPARKLLM_KERNEL void __launch_bounds__(128, 4) name(                                                         \
         const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,      \
-        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                              \
-        gemm_small_body<KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits);       \
+        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits, float* y, int ldy,             \
+        int accumulate, int* counters) {                                                                         \
+        gemm_small_body<KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits, y, ldy, \
+                              accumulate, counters);                                                              \
     }
 GEMM_SMALL(gemm_q4_small, W_Q4)
 GEMM_SMALL(gemm_q3_small, W_Q3)
@@ -166,7 +203,8 @@ template <int MT, int KIND>
 __device__ __forceinline__ void gemm_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
                                           const uint4* __restrict__ w, const __half2* __restrict__ zs,
                                           const int* __restrict__ stepGroup, float* __restrict__ partial,
-                                          int M, int N, int K, int nBlocks, int kSteps, int splits) {
+                                          int M, int N, int K, int nBlocks, int kSteps, int splits,
+                                          float* __restrict__ y, int ldy, int accumulate, int* __restrict__ counters) {
     __shared__ __align__(16) __half As[MT * 16][A_STRIDE];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int gid = lane >> 2, tig = lane & 3;
@@ -248,28 +286,34 @@ __device__ __forceinline__ void gemm_body(const __half* __restrict__ x, int ldx,
             }
         }
     }
-    if (!active) return;
-    float* out = partial + (size_t)split * M * N;
+    if (active) {
+        float* out = partial + (size_t)split * M * N;
 #pragma unroll
-    for (int mt = 0; mt < MT; mt++)
+        for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-        for (int j = 0; j < 8; j++) {
-            int n = nb * 64 + j * 8 + 2 * tig;
+            for (int j = 0; j < 8; j++) {
+                int n = nb * 64 + j * 8 + 2 * tig;
 #pragma unroll
-            for (int h = 0; h < 2; h++) {
-                int m = m0 + mt * 16 + gid + h * 8;
-                if (m >= M) continue;
-                if (n < N) out[(size_t)m * N + n] = acc[mt][j][2 * h];
-                if (n + 1 < N) out[(size_t)m * N + n + 1] = acc[mt][j][2 * h + 1];
+                for (int h = 0; h < 2; h++) {
+                    int m = m0 + mt * 16 + gid + h * 8;
+                    if (m >= M) continue;
+                    if (n < N) out[(size_t)m * N + n] = acc[mt][j][2 * h];
+                    if (n + 1 < N) out[(size_t)m * N + n + 1] = acc[mt][j][2 * h + 1];
+                }
             }
-        }
+    }
+    if (counters)
+        finish_split_k(partial, splits, M, N, m0, MT * 16, blockIdx.x * 256, y, ldy, accumulate,
+                       counters + blockIdx.z * gridDim.x + blockIdx.x);
 }
 
 #define GEMM_VARIANT(name, MT, KIND)                                                                            \
     SPARKLLM_KERNEL void __launch_bounds__(128) name(                                                          \
         const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,    \
-        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                            \
-        gemm_body<MT, KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits);       \
+        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits, float* y, int ldy,           \
+        int accumulate, int* counters) {                                                                       \
+        gemm_body<MT, KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits, y, ldy, \
+                            accumulate, counters);                                                              \
     }
 GEMM_VARIANT(gemm_q4_mt2, 2, W_Q4)
 GEMM_VARIANT(gemm_q4_mt4, 4, W_Q4)

@@ -20,9 +20,11 @@
 
 #define TILE_ROWS 64
 #define TILE_STAGES 3
+#define LEAN_STAGES 4
 
-template <int KIND> struct TileUnit {
-    static constexpr int STEPS = KIND == W_F16 ? 2 : 8;                     // steps per pipeline unit
+// STEPS_Q: 16-row steps per pipeline unit for the quantized kinds (fp16 weights are 4× larger: 2 steps a unit).
+template <int KIND, int STEPS_Q = 8> struct TileUnit {
+    static constexpr int STEPS = KIND == W_F16 ? 2 : STEPS_Q;               // steps per pipeline unit
     static constexpr int ROW_HALVES = STEPS * 16 + 8;                        // halves per staged row (bank spread)
     static constexpr int A_BYTES = TILE_ROWS * ROW_HALVES * 2;
     static constexpr int B_UINT4 = KIND == W_Q3 ? STEPS / 4 * 4 * 3 * 32   // quads × blocks × planes × lanes
@@ -33,6 +35,9 @@ template <int KIND> struct TileUnit {
 
 __host__ __device__ inline int tile_stage_bytes(int kind) {
     return kind == W_Q4 ? TileUnit<W_Q4>::BYTES : kind == W_Q3 ? TileUnit<W_Q3>::BYTES : TileUnit<W_F16>::BYTES;
+}
+__host__ __device__ inline int lean_stage_bytes(int kind) {
+    return kind == W_Q4 ? TileUnit<W_Q4, 4>::BYTES : kind == W_Q3 ? TileUnit<W_Q3, 4>::BYTES : TileUnit<W_F16, 4>::BYTES;
 }
 
 __device__ __forceinline__ void cp_async16(void* smem, const void* global, bool valid) {
@@ -51,11 +56,11 @@ __device__ __forceinline__ void ldmatrix_x4(uint32_t a[4], const __half* p) {
 
 // Issues the copies of pipeline unit `unit` (steps unit·STEPS ..) into `stage`: the 64 rows' activations, the four
 // column blocks' weights and, quantized, each step's group scales and group number.
-template <int KIND>
+template <int KIND, int STEPS_Q>
 __device__ __forceinline__ void issue_unit(char* stage, int unit, const __half* __restrict__ xs, int ldxs,
                                            const uint4* __restrict__ w, const __half2* __restrict__ zs,
                                            const int* __restrict__ stepGroup, int m0, int M, int nb0, int nBlocks) {
-    using U = TileUnit<KIND>;
+    using U = TileUnit<KIND, STEPS_Q>;
     const int t = threadIdx.x;
     const int step0 = unit * U::STEPS;
     __half* A = reinterpret_cast<__half*>(stage);
@@ -85,7 +90,7 @@ __device__ __forceinline__ void issue_unit(char* stage, int unit, const __half* 
         uint4* Z = B + U::B_UINT4;                 // [step][block][gid·2 + half]
         int* G = reinterpret_cast<int*>(Z + U::Z_UINT4);
         for (int i = t; i < U::Z_UINT4; i += 256) {
-            const int e = i % 16, blk = (i / 16) % 4, s = i / 64, nb = nb0 + blk;
+            const int e = i % 16, blk = (i / 16) % 4, s = i / 64, nb = nb0 + blk;  // [step][block][16]
             const bool valid = nb < nBlocks;
             const int g = __ldg(stepGroup + step0 + s);
             cp_async16(Z + i, reinterpret_cast<const uint4*>(zs + ((size_t)g * nBlocks + (valid ? nb : 0)) * 64) + e, valid);
@@ -94,12 +99,16 @@ __device__ __forceinline__ void issue_unit(char* stage, int unit, const __half* 
     }
 }
 
-template <int KIND>
+// LEAN = false: the split sums' total in registers (224 registers: one block, 8 warps per SM). LEAN = true: the
+// total of the finished splits in `tot` (global memory, the block's own slice, L2-resident), added to at each split's
+// end; the registers then hold the running split sum only, so two blocks (16 warps) fit on an SM to hide the
+// latencies that bound one block. Both add the same values in the same order: the results are bit-identical.
+template <int KIND, int STEPS_Q, int STAGES, bool LEAN>
 __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, int ldxs, const uint4* __restrict__ w,
                                                 const __half2* __restrict__ zs, const int* __restrict__ stepGroup,
                                                 float* __restrict__ y, int ldy, int accumulate, int M, int N, int nBlocks,
-                                                int kSteps, int splits) {
-    using U = TileUnit<KIND>;
+                                                int kSteps, int splits, float4* __restrict__ tot4) {
+    using U = TileUnit<KIND, STEPS_Q>;
     extern __shared__ __align__(16) char tile_smem[];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int gid = lane >> 2, tig = lane & 3;
@@ -109,17 +118,20 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
     const int m0 = blockIdx.y * TILE_ROWS;
     const int units = kSteps / U::STEPS, unitsPerChunk = 8 / U::STEPS, chunks = kSteps / 8;
 
-    float acc[4][4][4], tot[4][4][4];
+    float acc[4][4][4], tot[LEAN ? 1 : 4][4][4];
 #pragma unroll
     for (int mt = 0; mt < 4; mt++)
 #pragma unroll
         for (int j = 0; j < 4; j++)
 #pragma unroll
-            for (int e = 0; e < 4; e++) acc[mt][j][e] = tot[mt][j][e] = 0.f;
+            for (int e = 0; e < 4; e++) {
+                acc[mt][j][e] = 0.f;
+                if (!LEAN) tot[mt][j][e] = 0.f;
+            }
 
 #pragma unroll
-    for (int p = 0; p < TILE_STAGES - 1; p++) {
-        if (p < units) issue_unit<KIND>(tile_smem + p * U::BYTES, p, xs, ldxs, w, zs, stepGroup, m0, M, nb0, nBlocks);
+    for (int p = 0; p < STAGES - 1; p++) {
+        if (p < units) issue_unit<KIND, STEPS_Q>(tile_smem + p * U::BYTES, p, xs, ldxs, w, zs, stepGroup, m0, M, nb0, nBlocks);
         cp_async_commit();
     }
     int split = 0;
@@ -128,14 +140,14 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
     uint32_t z2[4], s2[4];
 
     for (int u = 0; u < units; u++) {
-        cp_async_wait<TILE_STAGES - 2>();
+        cp_async_wait<STAGES - 2>();
         __syncthreads();  // unit u landed for everyone; everyone is done with unit u-1, whose stage is refilled next
-        const int next = u + TILE_STAGES - 1;
+        const int next = u + STAGES - 1;
         if (next < units)
-            issue_unit<KIND>(tile_smem + (next % TILE_STAGES) * U::BYTES, next, xs, ldxs, w, zs, stepGroup, m0, M, nb0, nBlocks);
+            issue_unit<KIND, STEPS_Q>(tile_smem + (next % STAGES) * U::BYTES, next, xs, ldxs, w, zs, stepGroup, m0, M, nb0, nBlocks);
         cp_async_commit();
 
-        const char* stage = tile_smem + (u % TILE_STAGES) * U::BYTES;
+        const char* stage = tile_smem + (u % STAGES) * U::BYTES;
         const __half* A = reinterpret_cast<const __half*>(stage);
         const uint4* B = reinterpret_cast<const uint4*>(stage + U::A_BYTES);
         const uint4* Z = B + U::B_UINT4;
@@ -179,15 +191,36 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
         }
         // the end of a split: add its sum to the total, in split order, and start the next from zero
         if ((u + 1) % unitsPerChunk == 0 && (u + 1) / unitsPerChunk == splitEnd) {
+            if (LEAN) {
+                // total = 0 + split 0, then total + split 1, ...: the last split's total stays in acc
+                const bool last = split == splits - 1;
+                // this thread's 64 totals: float4 q at tot4[(block · 16 + q) · 256 + thread] (coalesced per warp)
+                float4* myTot = tot4 + (size_t)(blockIdx.y * gridDim.x + blockIdx.x) * 16 * 256 + threadIdx.x;
 #pragma unroll
-            for (int mt = 0; mt < 4; mt++)
-#pragma unroll
-                for (int j = 0; j < 4; j++)
-#pragma unroll
-                    for (int e = 0; e < 4; e++) {
-                        tot[mt][j][e] += acc[mt][j][e];
-                        acc[mt][j][e] = 0.f;
+                for (int q = 0; q < 16; q++) {
+                    // a few totals at a time: the loads of all 16 at once would need 64 more registers
+                    if ((q & 3) == 0) asm volatile("" ::: "memory");
+                    float* a = acc[q >> 2][q & 3];
+                    const float4 t = split == 0 ? make_float4(0.f, 0.f, 0.f, 0.f) : __ldcg(myTot + q * 256);
+                    const float4 r = make_float4(t.x + a[0], t.y + a[1], t.z + a[2], t.w + a[3]);
+                    if (last) {
+                        a[0] = r.x; a[1] = r.y; a[2] = r.z; a[3] = r.w;
+                    } else {
+                        __stcg(myTot + q * 256, r);
+                        a[0] = a[1] = a[2] = a[3] = 0.f;
                     }
+                }
+            } else {
+#pragma unroll
+                for (int mt = 0; mt < 4; mt++)
+#pragma unroll
+                    for (int j = 0; j < 4; j++)
+#pragma unroll
+                        for (int e = 0; e < 4; e++) {
+                            tot[mt][j][e] += acc[mt][j][e];
+                            acc[mt][j][e] = 0.f;
+                        }
+            }
             split++;
             splitEnd = (int)((long long)chunks * (split + 1) / splits);
         }
@@ -204,8 +237,10 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
                 const int m = m0 + mt * 16 + gid + h * 8;
                 if (m >= M) continue;
                 float* o = y + (size_t)m * ldy + n;
-                if (n < N) o[0] = accumulate ? o[0] + tot[mt][j][2 * h] : tot[mt][j][2 * h];
-                if (n + 1 < N) o[1] = accumulate ? o[1] + tot[mt][j][2 * h + 1] : tot[mt][j][2 * h + 1];
+                const float t0 = LEAN ? acc[mt][j][2 * h] : tot[LEAN ? 0 : mt][j][2 * h];
+                const float t1 = LEAN ? acc[mt][j][2 * h + 1] : tot[LEAN ? 0 : mt][j][2 * h + 1];
+                if (n < N) o[0] = accumulate ? o[0] + t0 : t0;
+                if (n + 1 < N) o[1] = accumulate ? o[1] + t1 : t1;
             }
         }
 }
@@ -214,11 +249,25 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
     SPARKLLM_KERNEL void __launch_bounds__(256, 1) name(                                                        \
         const __half* xs, int ldxs, const uint4* w, const __half2* zs, const int* stepGroup, float* y, int ldy, \
         int accumulate, int M, int N, int nBlocks, int kSteps, int splits) {                                    \
-        gemm_tiles_body<KIND>(xs, ldxs, w, zs, stepGroup, y, ldy, accumulate, M, N, nBlocks, kSteps, splits);  \
+        gemm_tiles_body<KIND, 8, TILE_STAGES, false>(xs, ldxs, w, zs, stepGroup, y, ldy, accumulate, M, N,     \
+                                                     nBlocks, kSteps, splits, nullptr);                         \
     }
 GEMM_TILES(gemm_q4_tiles, W_Q4)
 GEMM_TILES(gemm_q3_tiles, W_Q3)
 GEMM_TILES(gemm_f16_tiles, W_F16)
+
+// The lean variant (LEAN above): units of 4 steps, LEAN_STAGES stages, two blocks per SM; `tot` holds
+// 16 · 256 float4 per thread block (grid.x · grid.y of them), in the workspace after the sorted activations.
+#define GEMM_TILES_LEAN(name, KIND)                                                                              \
+    SPARKLLM_KERNEL void __launch_bounds__(256, 2) name(                                                        \
+        const __half* xs, int ldxs, const uint4* w, const __half2* zs, const int* stepGroup, float* y, int ldy, \
+        int accumulate, int M, int N, int nBlocks, int kSteps, int splits, float4* tot) {                       \
+        gemm_tiles_body<KIND, 4, LEAN_STAGES, true>(xs, ldxs, w, zs, stepGroup, y, ldy, accumulate, M, N,      \
+                                                    nBlocks, kSteps, splits, tot);                              \
+    }
+GEMM_TILES_LEAN(gemm_q4_tiles_lean, W_Q4)
+GEMM_TILES_LEAN(gemm_q3_tiles_lean, W_Q3)
+GEMM_TILES_LEAN(gemm_f16_tiles_lean, W_F16)
 
 // xs[m][k] = x[m][perm[k]] (0 where perm[k] < 0), or x[m][k] (0 for k ≥ K) without a permutation: the tiled
 // kernels' activations in sorted row order. Each thread writes 8 columns (one 16-byte store); Kp is a multiple of

@@ -33,6 +33,21 @@ public final class GpuLinear {
      */
     static final int TILES_FROM_ROWS = Integer.getInteger("sparkllm.cuda.tilesFromRows", 128);
     private static final int TILE_STAGES = 3;
+    private static final int LEAN_STAGES = 4;
+    /**
+     * Which tiled kernels: "lean" (gemm_*_tiles_lean: the finished splits' total in the workspace, two blocks per SM)
+     * or "regs" (gemm_*_tiles: the total in registers, one block per SM). Same sums bit for bit; a speed choice,
+     * {@code -Dsparkllm.cuda.tiles}, kept while both are measured (tests switch it).
+     */
+    static volatile boolean leanTiles = !"regs".equals(System.getProperty("sparkllm.cuda.tiles", "lean"));
+    /**
+     * Split-K sums added by each tile's last block (true) or by a gemm_reduce launch (false); same sums bit for bit,
+     * {@code -Dsparkllm.cuda.fusedSplitK}, kept while both are measured.
+     */
+    static volatile boolean fusedSplitK = Boolean.parseBoolean(System.getProperty("sparkllm.cuda.fusedSplitK", "true"));
+
+    /** The kernel variants in use, for benchmark records: {@code tiles=lean|regs fusedSplitK=true|false}. */
+    public static String variants() { return "tiles=" + (leanTiles ? "lean" : "regs") + " fusedSplitK=" + fusedSplitK; }
     /** The decode kernel's staged activations at most: four 128-thread blocks per SM must fit beside each other. */
     private static final int SMALL_SHARED_MAX = 48 * 1024;
 
@@ -49,8 +64,8 @@ public final class GpuLinear {
         }
 
         /** gemm_tiles.cu's TileUnit::BYTES: one pipeline stage (activations, weights, scales, groups). */
-        int tileStageBytes() {
-            int steps = this == F16 ? 2 : 8;
+        int tileStageBytes(boolean lean) {
+            int steps = this == F16 ? 2 : lean ? 4 : 8;
             int a = 64 * (steps * 16 + 8) * 2;
             int b = this == Q3 ? steps / 4 * 4 * 3 * 32 : this == Q4 ? steps * 4 * 32 : steps * 4 * 32 * 4;
             int z = this == F16 ? 0 : steps * 4 * 16;
@@ -101,10 +116,18 @@ public final class GpuLinear {
 
     public int outFeatures() { return outFeatures; }
 
-    /** Floats of workspace this layer needs for {@link #MAX_ROWS} rows: split-K partial sums, or the tiled kernels' sorted activations. */
+    /**
+     * Floats of workspace this layer needs for {@link #MAX_ROWS} rows: split-K partial sums, or the tiled kernels'
+     * sorted activations followed by the lean tiles' split totals.
+     */
     long workspaceFloats() {
-        return Math.max((long) splits * MAX_ROWS * outFeatures, (long) MAX_ROWS * kSteps * 16 / 2);
+        return Math.max((long) splits * MAX_ROWS * outFeatures, sortedActivationFloats() + leanTotalFloats());
     }
+
+    private long sortedActivationFloats() { return (long) MAX_ROWS * kSteps * 16 / 2; }
+
+    /** gemm_tiles.cu's lean totals: 64 floats for each of 256 threads per 64 × 256 tile. */
+    private long leanTotalFloats() { return (long) (MAX_ROWS / 64) * ((nBlocks + 3) / 4) * 256 * 64; }
 
     /** Device bytes of this layer's tensors. */
     long bytes() {
@@ -124,7 +147,7 @@ public final class GpuLinear {
      */
     void forward(CudaDevice d, DeviceBuffer x, int ldx, int rows, DeviceBuffer workspace, DeviceBuffer y, int ldy, int column,
                  boolean accumulate) {
-        int tileShared = TILE_STAGES * kind.tileStageBytes();
+        int tileShared = leanTiles ? LEAN_STAGES * kind.tileStageBytes(true) : TILE_STAGES * kind.tileStageBytes(false);
         int across = (nBlocks + 3) / 4;  // 4 column blocks (one per warp) per thread block
         for (int m0 = 0; m0 < rows; m0 += MAX_ROWS) {
             int m = Math.min(MAX_ROWS, rows - m0);
@@ -138,20 +161,32 @@ public final class GpuLinear {
                     ldxs = kSteps * 16;
                     d.launch("gemm_gather", (ldxs + 2047) / 2048, m, 1, 256, 0, xm, ldx, perm, inFeatures, xs, ldxs);
                 }
-                d.launch(kind.kernel + "tiles", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
-                        zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
+                if (leanTiles) {
+                    d.launch(kind.kernel + "tiles_lean", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
+                            zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits,
+                            workspace.at(sortedActivationFloats() * 4));
+                } else {
+                    d.launch(kind.kernel + "tiles", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
+                            zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
+                }
                 continue;
             }
             int kRange = 128 * ((kSteps / 8 + splits - 1) / splits);  // the longest split's sorted rows
             int smallShared = m * (kRange + 8) * 2;
-            if (m <= 16 && smallShared <= SMALL_SHARED_MAX) {
+            int mt = m <= 32 ? 2 : 4;
+            boolean small = m <= 16 && smallShared <= SMALL_SHARED_MAX;
+            int gz = small ? 1 : (m + 16 * mt - 1) / (16 * mt);
+            boolean fused = fusedSplitK && across * gz <= CudaDevice.TILE_COUNTERS;
+            Object counters = fused ? d.tileCounters() : null;
+            if (small) {
                 d.launch(kind.kernel + "small", across, splits, 1, 128, smallShared, xm, ldx, perm, weights, zeroScales, stepGroup,
-                        workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
+                        workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits, ym, ldy, accumulate ? 1 : 0, counters);
             } else {
-                int mt = m <= 32 ? 2 : 4;
-                d.launch(kind.kernel + "mt" + mt, across, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0, xm, ldx, perm,
-                        weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
+                d.launch(kind.kernel + "mt" + mt, across, splits, gz, 128, 0, xm, ldx, perm, weights, zeroScales,
+                        stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits, ym, ldy, accumulate ? 1 : 0,
+                        counters);
             }
+            if (fused) continue;
             long total = (long) m * outFeatures;
             d.launch("gemm_reduce", (int) ((total + 255) / 256), 1, 1, 256, 0, workspace, splits, m, outFeatures, ym, ldy,
                     accumulate ? 1 : 0);

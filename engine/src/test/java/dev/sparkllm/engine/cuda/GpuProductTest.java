@@ -113,6 +113,42 @@ class GpuProductTest {
         assertBatchInvariant(got, rows, out);
     }
 
+    /**
+     * The kernel variants kept while both are measured (tiles lean or regs, split-K sums fused or by gemm_reduce)
+     * give the same sums bit for bit, on the tiled rows and on the split-K ones.
+     */
+    @Test
+    void kernelVariantsGiveIdenticalSums() {
+        CudaDevice d = Gpu.device();
+        int in = 8192, out = 10240, rows = 200;
+        GptqTestPacker.Packed p = GptqTestPacker.quantize(GptqTestPacker.randomWeights(in, out, 0.02, 12), in, out, 4, 128,
+                true, true, true, 6);
+        GptqTensors t = p.tensors(GptqTensors.ZeroPoints.STORED_MINUS_ONE);
+        float[] x = fp16Inputs(rows, in, 7);
+        boolean lean = GpuLinear.leanTiles, fused = GpuLinear.fusedSplitK;
+        try {
+            float[][][] got = d.call(() -> {
+                GpuLinear g = GpuLinears.gptq(d, List.of("test"), List.of(t));
+                try {
+                    GpuLinear.leanTiles = true;
+                    GpuLinear.fusedSplitK = true;
+                    float[][] a = run(d, g, x, rows, in, out);
+                    GpuLinear.leanTiles = false;
+                    GpuLinear.fusedSplitK = false;
+                    float[][] b = run(d, g, x, rows, in, out);
+                    return new float[][][]{a, b};
+                } finally {
+                    free(d, g);
+                }
+            });
+            for (int i = 0; i < 3; i++) assertArrayEquals(got[1][i], got[0][i], "variant sums differ (product " + i + ")");
+            assertBatchInvariant(got[0], rows, out);
+        } finally {
+            GpuLinear.leanTiles = lean;
+            GpuLinear.fusedSplitK = fused;
+        }
+    }
+
     /** Products of all rows, of row 0 alone and of the first min(7, rows) rows: {all, one, seven}. */
     static float[][] run(CudaDevice d, GpuLinear g, float[] x, int rows, int in, int out) {
         DeviceBuffer x32 = d.alloc((long) x.length * 4, "x");
