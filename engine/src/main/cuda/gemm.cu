@@ -41,8 +41,17 @@ __device__ __forceinline__ void finish_split_k(const float* __restrict__ partial
         const int m = m0 + i / 256, n = n0 + i % 256;
         if (m >= M || n >= N) continue;
         const float* p = partial + (size_t)m * N + n;
+        // from L2 (the other blocks' stores), eight loads in flight at a time, added in split order
         float s = 0.f;
-        for (int q = 0; q < splits; q++) s += __ldcg(p + q * total);  // L2: the other blocks' stores
+        int q = 0;
+        for (; q + 8 <= splits; q += 8) {
+            float v[8];
+#pragma unroll
+            for (int j = 0; j < 8; j++) v[j] = __ldcg(p + (q + j) * total);
+#pragma unroll
+            for (int j = 0; j < 8; j++) s += v[j];
+        }
+        for (; q < splits; q++) s += __ldcg(p + q * total);
         float* o = y + (size_t)m * ldy + n;
         *o = accumulate ? *o + s : s;
     }
