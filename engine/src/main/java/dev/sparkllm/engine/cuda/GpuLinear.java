@@ -39,12 +39,12 @@ public final class GpuLinear {
      * or "regs" (gemm_*_tiles: the total in registers, one block per SM). Same sums bit for bit; a speed choice,
      * {@code -Dsparkllm.cuda.tiles}, kept while both are measured (tests switch it).
      */
-    static volatile boolean leanTiles = !"regs".equals(System.getProperty("sparkllm.cuda.tiles", "lean"));
+    static volatile boolean leanTiles = "lean".equals(System.getProperty("sparkllm.cuda.tiles", "regs"));
     /**
      * Split-K sums added by each tile's last block (true) or by a gemm_reduce launch (false); same sums bit for bit,
      * {@code -Dsparkllm.cuda.fusedSplitK}, kept while both are measured.
      */
-    static volatile boolean fusedSplitK = Boolean.parseBoolean(System.getProperty("sparkllm.cuda.fusedSplitK", "true"));
+    static volatile boolean fusedSplitK = Boolean.parseBoolean(System.getProperty("sparkllm.cuda.fusedSplitK", "false"));
 
     /** The kernel variants in use, for benchmark records: {@code tiles=lean|regs fusedSplitK=true|false}. */
     public static String variants() { return "tiles=" + (leanTiles ? "lean" : "regs") + " fusedSplitK=" + fusedSplitK; }
