@@ -25,8 +25,9 @@
 // The split-K sum without a second launch: every block stores its split's partial sums, and the last of a tile's
 // `splits` blocks to finish adds them up in split order, exactly as gemm_reduce does (so the result is the same
 // bit for bit), then resets the tile's count for the next launch. Fence, count, fence: the handshake of the CUDA
-// programming guide's last-block reduction. At batch 1 this saves a launch per product (320 a 70B step), each of
-// which cost more than the few kilobytes the last block reads. Tile = 4 column blocks (256 columns) × `rows` rows.
+// programming guide's last-block reduction. At batch 1 it would save a launch per product (320 a 70B step; the
+// reduces took 1.63 ms of a 22.7 ms step as plain launches) for a fence and a short serial tail in the last block:
+// opt-in (GpuLinear.fusedSplitK) until it has been timed. Tile = 4 column blocks (256 columns) × `rows` rows.
 __device__ __forceinline__ void finish_split_k(const float* __restrict__ partial, int splits, int M, int N, int m0, int rows,
                                                int n0, float* __restrict__ y, int ldy, int accumulate, int* counter) {
     __shared__ int isLast;
@@ -111,14 +112,6 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     const int c0 = (int)((long long)chunks * split / splits), c1 = (int)((long long)chunks * (split + 1) / splits);
     const int kr = (c1 - c0) * 128, stride = kr + 8;
 
-    const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
-    uint4 cur[UW], nxt[UW];
-    uint4 zc[2], zn[2];
-    int gc = 0, gn = 0;  // the first group of the current and the next unit
-    if (active) {        // the first unit's weights in flight while the activations are staged
-        load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
-        if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
-    }
     for (int i = threadIdx.x; i < M * kr; i += blockDim.x) {
         const int r = i / kr, kk = i - r * kr, k = c0 * 128 + kk;
         const int src = perm ? perm[k] : k;
@@ -127,6 +120,12 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     __syncthreads();
 
     if (active) {
+        const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
+        uint4 cur[UW], nxt[UW];
+        uint4 zc[2], zn[2];
+        int gc = 0, gn = 0;  // the first group of the current and the next unit
+        load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
+        if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
         float acc[8][4];
 #pragma unroll
         for (int j = 0; j < 8; j++)

@@ -102,7 +102,9 @@ __device__ __forceinline__ void issue_unit(char* stage, int unit, const __half* 
 // LEAN = false: the split sums' total in registers (224 registers: one block, 8 warps per SM). LEAN = true: the
 // total of the finished splits in `tot` (global memory, the block's own slice, L2-resident), added to at each split's
 // end; the registers then hold the running split sum only, so two blocks (16 warps) fit on an SM to hide the
-// latencies that bound one block. Both add the same values in the same order: the results are bit-identical.
+// latencies that bound one block (one block of 8 warps reaches about a fifth of the SM's mma.sync rate at 256 rows).
+// Both add the same values in the same order: the results are bit-identical. LEAN is opt-in (GpuLinear.leanTiles)
+// until it has been timed; ptxas reports 80 bytes of spills for it at 128 registers.
 template <int KIND, int STEPS_Q, int STAGES, bool LEAN>
 __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, int ldxs, const uint4* __restrict__ w,
                                                 const __half2* __restrict__ zs, const int* __restrict__ stepGroup,

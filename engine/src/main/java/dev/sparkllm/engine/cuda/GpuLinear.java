@@ -17,9 +17,14 @@ import java.util.List;
  *
  * <p>Split-K: the row chunks are cut into {@link #splits} ranges whose sums are added in a fixed order; the count
  * depends on the layer's shape only, never on the batch. Up to 127 rows the split-K kernels ({@code gemm.cu})
- * run the ranges in parallel blocks and {@code gemm_reduce} adds their partial sums; from
- * {@link #TILES_FROM_ROWS} rows the tiled kernels ({@code gemm_tiles.cu}) run all ranges in one block per tile and
- * add the range sums in the same order. Either way a row's result is the same in every batch (batch invariance).
+ * run the ranges in parallel blocks and {@code gemm_reduce} (or, with {@link #fusedSplitK}, each tile's last
+ * block) adds their partial sums; from {@link #TILES_FROM_ROWS} rows the tiled kernels ({@code gemm_tiles.cu}) run
+ * all ranges in one block per tile and add the range sums in the same order. Either way a row's result is the same
+ * in every batch (batch invariance).
+ *
+ * <p>Two kernel variants are opt-in until a GPU run has timed them against the defaults (both are checked
+ * bit-identical to the defaults by {@code GpuProductTest#kernelVariantsGiveIdenticalSums}):
+ * {@code -Dsparkllm.cuda.tiles=lean} and {@code -Dsparkllm.cuda.fusedSplitK=true}.
  */
 public final class GpuLinear {
 
@@ -35,14 +40,14 @@ public final class GpuLinear {
     private static final int TILE_STAGES = 3;
     private static final int LEAN_STAGES = 4;
     /**
-     * Which tiled kernels: "lean" (gemm_*_tiles_lean: the finished splits' total in the workspace, two blocks per SM)
-     * or "regs" (gemm_*_tiles: the total in registers, one block per SM). Same sums bit for bit; a speed choice,
-     * {@code -Dsparkllm.cuda.tiles}, kept while both are measured (tests switch it).
+     * Which tiled kernels: "regs" (gemm_*_tiles: the split total in registers, one block per SM; measured, the
+     * default) or "lean" (gemm_*_tiles_lean: the total in the workspace, two blocks per SM; not yet timed). Same
+     * sums bit for bit; {@code -Dsparkllm.cuda.tiles}; tests switch it.
      */
     static volatile boolean leanTiles = "lean".equals(System.getProperty("sparkllm.cuda.tiles", "regs"));
     /**
-     * Split-K sums added by each tile's last block (true) or by a gemm_reduce launch (false); same sums bit for bit,
-     * {@code -Dsparkllm.cuda.fusedSplitK}, kept while both are measured.
+     * Split-K sums added by a gemm_reduce launch (false: measured, the default) or by each tile's last block (true: one
+     * launch fewer per product, not yet timed). Same sums bit for bit; {@code -Dsparkllm.cuda.fusedSplitK}.
      */
     static volatile boolean fusedSplitK = Boolean.parseBoolean(System.getProperty("sparkllm.cuda.fusedSplitK", "false"));
 
