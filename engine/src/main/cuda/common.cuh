@@ -74,3 +74,15 @@ __device__ __forceinline__ uint32_t lop3_and_or(uint32_t w, uint32_t mask, uint3
 
 __device__ __forceinline__ uint32_t as_u32(__half2 h) { return *reinterpret_cast<uint32_t*>(&h); }
 __device__ __forceinline__ __half2 as_half2(uint32_t u) { return *reinterpret_cast<__half2*>(&u); }
+
+// 16-byte asynchronous copy global → shared (cp.async, sm_80 and newer), L2 only (weights are read once); with
+// valid = false it reads nothing and fills the 16 bytes with zeros. Waited for per thread with cp_async_wait<N>:
+// at most N of this thread's most recent committed groups still in flight.
+__device__ __forceinline__ void cp_async16(void* smem, const void* global, bool valid) {
+    const uint32_t dst = (uint32_t)__cvta_generic_to_shared(smem);
+    const int bytes = valid ? 16 : 0;  // 0: fill with zeros, read nothing
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(global), "r"(bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+// The "memory" clobber keeps the compiler from moving shared-memory reads of the landed data above the wait.
+template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }

@@ -40,14 +40,6 @@ __host__ __device__ inline int lean_stage_bytes(int kind) {
     return kind == W_Q4 ? TileUnit<W_Q4, 4>::BYTES : kind == W_Q3 ? TileUnit<W_Q3, 4>::BYTES : TileUnit<W_F16, 4>::BYTES;
 }
 
-__device__ __forceinline__ void cp_async16(void* smem, const void* global, bool valid) {
-    const uint32_t dst = (uint32_t)__cvta_generic_to_shared(smem);
-    const int bytes = valid ? 16 : 0;  // 0: fill with zeros, read nothing
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(global), "r"(bytes));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
-
 __device__ __forceinline__ void ldmatrix_x4(uint32_t a[4], const __half* p) {
     const uint32_t addr = (uint32_t)__cvta_generic_to_shared(p);
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"

@@ -22,9 +22,9 @@ import java.util.List;
  * all ranges in one block per tile and add the range sums in the same order. Either way a row's result is the same
  * in every batch (batch invariance).
  *
- * <p>Two kernel variants are opt-in until a GPU run has timed them against the defaults (both are checked
+ * <p>Three kernel variants are opt-in until a GPU run has timed them against the defaults (each is checked
  * bit-identical to the defaults by {@code GpuProductTest#kernelVariantsGiveIdenticalSums}):
- * {@code -Dsparkllm.cuda.tiles=lean} and {@code -Dsparkllm.cuda.fusedSplitK=true}.
+ * {@code -Dsparkllm.cuda.decode=stream}, {@code -Dsparkllm.cuda.tiles=lean} and {@code -Dsparkllm.cuda.fusedSplitK=true}.
  */
 public final class GpuLinear {
 
@@ -51,8 +51,17 @@ public final class GpuLinear {
      */
     static volatile boolean fusedSplitK = Boolean.parseBoolean(System.getProperty("sparkllm.cuda.fusedSplitK", "false"));
 
-    /** The kernel variants in use, for benchmark records: {@code tiles=lean|regs fusedSplitK=true|false}. */
-    public static String variants() { return "tiles=" + (leanTiles ? "lean" : "regs") + " fusedSplitK=" + fusedSplitK; }
+    /**
+     * The decode product (up to 16 rows): "regs" (gemm_*_small: the next unit's weights in registers; measured, the
+     * default) or "stream" (gemm_*_stream: four units per lane in flight through shared memory; not yet timed).
+     * Same sums bit for bit; {@code -Dsparkllm.cuda.decode}; tests switch it.
+     */
+    static volatile boolean streamDecode = "stream".equals(System.getProperty("sparkllm.cuda.decode", "regs"));
+
+    /** The kernel variants in use, for benchmark records. */
+    public static String variants() {
+        return "decode=" + (streamDecode ? "stream" : "regs") + " tiles=" + (leanTiles ? "lean" : "regs") + " fusedSplitK=" + fusedSplitK;
+    }
     /** The decode kernel's staged activations at most: four 128-thread blocks per SM must fit beside each other. */
     private static final int SMALL_SHARED_MAX = 48 * 1024;
 
@@ -75,6 +84,11 @@ public final class GpuLinear {
             int b = this == Q3 ? steps / 4 * 4 * 3 * 32 : this == Q4 ? steps * 4 * 32 : steps * 4 * 32 * 4;
             int z = this == F16 ? 0 : steps * 4 * 16;
             return (a + 16 * (b + z) + steps * 4 + 127) / 128 * 128;
+        }
+
+        /** gemm.cu's small_ring_bytes: the stream decode kernel's cp.async ring, 4 warps × 4 slots × 32 lanes. */
+        int streamRingBytes() {
+            return 4 * 4 * ((this == Q3 ? 3 : 4) + 2) * 32 * 16;
         }
 
         /** Device bytes of the weights of {@code kSteps} steps and {@code nBlocks} 64-column blocks. */
@@ -184,8 +198,11 @@ public final class GpuLinear {
             boolean fused = fusedSplitK && across * gz <= CudaDevice.TILE_COUNTERS;
             Object counters = fused ? d.tileCounters() : null;
             if (small) {
-                d.launch(kind.kernel + "small", across, splits, 1, 128, smallShared, xm, ldx, perm, weights, zeroScales, stepGroup,
-                        workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits, ym, ldy, accumulate ? 1 : 0, counters);
+                // stream: the ring and the split's step groups after the staged activations
+                int shared = streamDecode ? smallShared + kind.streamRingBytes() + kRange / 16 * 4 : smallShared;
+                d.launch(kind.kernel + (streamDecode ? "stream" : "small"), across, splits, 1, 128, shared, xm, ldx, perm,
+                        weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits, ym, ldy,
+                        accumulate ? 1 : 0, counters);
             } else {
                 d.launch(kind.kernel + "mt" + mt, across, splits, gz, 128, 0, xm, ldx, perm, weights, zeroScales,
                         stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits, ym, ldy, accumulate ? 1 : 0,

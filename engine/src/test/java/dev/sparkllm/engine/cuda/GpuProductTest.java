@@ -114,39 +114,53 @@ class GpuProductTest {
     }
 
     /**
-     * The kernel variants kept while both are measured (tiles lean or regs, split-K sums fused or by gemm_reduce)
-     * give the same sums bit for bit, on the tiled rows and on the split-K ones.
+     * The opt-in kernel variants (decode streamed through shared memory, lean tiles, split-K sums by each tile's
+     * last block) give the defaults' sums bit for bit, on the tiled rows and on the split-K ones, 4-bit and 3-bit.
      */
-    @Test
-    void kernelVariantsGiveIdenticalSums() {
+    @ParameterizedTest(name = "{0}-bit: variants identical")
+    @CsvSource({"4", "3"})
+    void kernelVariantsGiveIdenticalSums(int bits) {
         CudaDevice d = Gpu.device();
         int in = 8192, out = 10240, rows = 200;
-        GptqTestPacker.Packed p = GptqTestPacker.quantize(GptqTestPacker.randomWeights(in, out, 0.02, 12), in, out, 4, 128,
+        GptqTestPacker.Packed p = GptqTestPacker.quantize(GptqTestPacker.randomWeights(in, out, 0.02, 12), in, out, bits, 128,
                 true, true, true, 6);
         GptqTensors t = p.tensors(GptqTensors.ZeroPoints.STORED_MINUS_ONE);
         float[] x = fp16Inputs(rows, in, 7);
-        boolean lean = GpuLinear.leanTiles, fused = GpuLinear.fusedSplitK;
+        boolean stream = GpuLinear.streamDecode, lean = GpuLinear.leanTiles, fused = GpuLinear.fusedSplitK;
         try {
             float[][][] got = d.call(() -> {
                 GpuLinear g = GpuLinears.gptq(d, List.of("test"), List.of(t));
                 try {
-                    GpuLinear.leanTiles = true;
-                    GpuLinear.fusedSplitK = true;
-                    float[][] a = run(d, g, x, rows, in, out);
-                    GpuLinear.leanTiles = false;
-                    GpuLinear.fusedSplitK = false;
-                    float[][] b = run(d, g, x, rows, in, out);
-                    return new float[][][]{a, b};
+                    setVariants(false, false, false);
+                    float[][] defaults = withMidBatch(run(d, g, x, rows, in, out), d, g, x, in, out);
+                    setVariants(true, true, true);
+                    float[][] all = withMidBatch(run(d, g, x, rows, in, out), d, g, x, in, out);
+                    setVariants(true, false, false);
+                    float[][] streamOnly = withMidBatch(run(d, g, x, rows, in, out), d, g, x, in, out);
+                    return new float[][][]{defaults, all, streamOnly};
                 } finally {
                     free(d, g);
                 }
             });
-            for (int i = 0; i < 3; i++) assertArrayEquals(got[1][i], got[0][i], "variant sums differ (product " + i + ")");
-            assertBatchInvariant(got[0], rows, out);
+            for (int v = 1; v < 3; v++)
+                for (int i = 0; i < 4; i++) assertArrayEquals(got[0][i], got[v][i], "variant set " + v + ", product " + i + " differs");
+            assertBatchInvariant(got[1], rows, out);
         } finally {
-            GpuLinear.leanTiles = lean;
-            GpuLinear.fusedSplitK = fused;
+            setVariants(stream, lean, fused);
         }
+    }
+
+    /** {@code products} plus a 70-row product (the 17..127-row split-K kernels, two row tiles). */
+    private static float[][] withMidBatch(float[][] products, CudaDevice d, GpuLinear g, float[] x, int in, int out) {
+        float[][] r = Arrays.copyOf(products, products.length + 1);
+        r[products.length] = run(d, g, Arrays.copyOf(x, 70 * in), 70, in, out)[0];
+        return r;
+    }
+
+    private static void setVariants(boolean stream, boolean lean, boolean fused) {
+        GpuLinear.streamDecode = stream;
+        GpuLinear.leanTiles = lean;
+        GpuLinear.fusedSplitK = fused;
     }
 
     /** Products of all rows, of row 0 alone and of the first min(7, rows) rows: {all, one, seven}. */
