@@ -12,52 +12,13 @@
 //           bit planes per 4 steps, so no value straddles a word); f16 [kSteps][nBlocks][32 lanes][4] uint4
 //   zs      q4/q3: [groups][nBlocks][8][8] half2 (1024 + zero, scale) for column nb·64 + j·8 + c at [..][c][j]
 //   stepGroup q4/q3: [kSteps] the group of each 16-row step (groups never straddle a step)
-//   partial fp32 [splits][M][N]: this split's sum over its steps, added up in split order by the tile's last block
-//           (counters not null) or by a gemm_reduce launch (counters null)
-//   y, ldy, accumulate: as gemm_reduce's; counters: int per thread-block tile (blockIdx.z·gridDim.x + blockIdx.x),
-//           zero before the launch and zero again after it (the last block resets its own)
+//   partial fp32 [splits][M][N]: this split's sum over its steps, reduced by gemm_reduce in split order (adding
+//           the splits in each tile's last block instead was measured slower on the H100, round 2)
 // Split-K: the kSteps/8 chunks of 8 steps are cut into `splits` contiguous ranges; `splits` depends on the
 // layer's shape only (GpuLinear), never on M. Each warp owns 64 output columns (nBlocks = ceil(N/64)).
 #include "dequant.cuh"
 
 #define A_STRIDE 136  // halves per staged activation row: 128 + 8 so the fragment loads hit 32 distinct banks
-
-// The split-K sum without a second launch: every block stores its split's partial sums, and the last of a tile's
-// `splits` blocks to finish adds them up in split order, exactly as gemm_reduce does (so the result is the same
-// bit for bit), then resets the tile's count for the next launch. Fence, count, fence: the handshake of the CUDA
-// programming guide's last-block reduction. At batch 1 it would save a launch per product (320 a 70B step; the
-// reduces took 1.63 ms of a 22.7 ms step as plain launches) for a fence and a short serial tail in the last block:
-// opt-in (GpuLinear.fusedSplitK) until it has been timed. Tile = 4 column blocks (256 columns) × `rows` rows.
-__device__ __forceinline__ void finish_split_k(const float* __restrict__ partial, int splits, int M, int N, int m0, int rows,
-                                               int n0, float* __restrict__ y, int ldy, int accumulate, int* counter) {
-    __shared__ int isLast;
-    __threadfence();
-    __syncthreads();
-    if (threadIdx.x == 0) isLast = atomicAdd(counter, 1) == splits - 1;
-    __syncthreads();
-    if (!isLast) return;
-    __threadfence();
-    const size_t total = (size_t)M * N;
-    for (int i = threadIdx.x; i < rows * 256; i += blockDim.x) {
-        const int m = m0 + i / 256, n = n0 + i % 256;
-        if (m >= M || n >= N) continue;
-        const float* p = partial + (size_t)m * N + n;
-        // from L2 (the other blocks' stores), eight loads in flight at a time, added in split order
-        float s = 0.f;
-        int q = 0;
-        for (; q + 8 <= splits; q += 8) {
-            float v[8];
-#pragma unroll
-            for (int j = 0; j < 8; j++) v[j] = __ldcg(p + (q + j) * total);
-#pragma unroll
-            for (int j = 0; j < 8; j++) s += v[j];
-        }
-        for (; q < splits; q++) s += __ldcg(p + q * total);
-        float* o = y + (size_t)m * ldy + n;
-        *o = accumulate ? *o + s : s;
-    }
-    if (threadIdx.x == 0) *counter = 0;
-}
 
 // ---- decode (M ≤ 16): stream the weights ------------------------------------------------------------------
 // At batch 1..16 a product is a read of the weights; everything else must hide behind it. The block stages its
@@ -134,8 +95,7 @@ template <int KIND, bool STREAM>
 __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
                                                 const uint4* __restrict__ w, const __half2* __restrict__ zs,
                                                 const int* __restrict__ stepGroup, float* __restrict__ partial,
-                                                int M, int N, int K, int nBlocks, int kSteps, int splits,
-                                                float* __restrict__ y, int ldy, int accumulate, int* __restrict__ counters) {
+                                                int M, int N, int K, int nBlocks, int kSteps, int splits) {
     extern __shared__ __align__(16) __half Ax[];  // [M][kRange + 8]; STREAM: then the ring, then the step groups
     constexpr int SPL = SmallUnit<KIND>::STEPS, UW = SmallUnit<KIND>::WORDS;
     constexpr bool QUANT = KIND != W_F16;
@@ -259,16 +219,13 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
             }
         }
     }
-    if (counters) finish_split_k(partial, splits, M, N, 0, M, blockIdx.x * 256, y, ldy, accumulate, counters + blockIdx.x);
 }
 
 #define GEMM_SMALL(name, KIND, STREAM)                                                                            \
     SPARKLLM_KERNEL void __launch_bounds__(128, 4) name(                                                         \
         const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,      \
-        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits, float* y, int ldy,             \
-        int accumulate, int* counters) {                                                                         \
-        gemm_small_body<KIND, STREAM>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits, \
-                                      y, ldy, accumulate, counters);                                             \
+        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                              \
+        gemm_small_body<KIND, STREAM>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits); \
     }
 GEMM_SMALL(gemm_q4_small, W_Q4, false)
 GEMM_SMALL(gemm_q3_small, W_Q3, false)
@@ -282,8 +239,7 @@ template <int MT, int KIND>
 __device__ __forceinline__ void gemm_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
                                           const uint4* __restrict__ w, const __half2* __restrict__ zs,
                                           const int* __restrict__ stepGroup, float* __restrict__ partial,
-                                          int M, int N, int K, int nBlocks, int kSteps, int splits,
-                                          float* __restrict__ y, int ldy, int accumulate, int* __restrict__ counters) {
+                                          int M, int N, int K, int nBlocks, int kSteps, int splits) {
     __shared__ __align__(16) __half As[MT * 16][A_STRIDE];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int gid = lane >> 2, tig = lane & 3;
@@ -381,18 +337,13 @@ __device__ __forceinline__ void gemm_body(const __half* __restrict__ x, int ldx,
                 }
             }
     }
-    if (counters)
-        finish_split_k(partial, splits, M, N, m0, MT * 16, blockIdx.x * 256, y, ldy, accumulate,
-                       counters + blockIdx.z * gridDim.x + blockIdx.x);
 }
 
 #define GEMM_VARIANT(name, MT, KIND)                                                                            \
     SPARKLLM_KERNEL void __launch_bounds__(128) name(                                                          \
         const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,    \
-        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits, float* y, int ldy,           \
-        int accumulate, int* counters) {                                                                       \
-        gemm_body<MT, KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits, y, ldy, \
-                            accumulate, counters);                                                              \
+        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                            \
+        gemm_body<MT, KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits);       \
     }
 GEMM_VARIANT(gemm_q4_mt2, 2, W_Q4)
 GEMM_VARIANT(gemm_q4_mt4, 4, W_Q4)

@@ -188,20 +188,7 @@ public final class CudaDevice implements AutoCloseable {
         check(JCudaDriver.cuModuleLoadData(module, readKernels()), "cuModuleLoadData (the engine's kernels)");
         stream = new CUstream();
         check(JCudaDriver.cuStreamCreate(stream, 0 /* blocking: synchronous copies order with its kernels */), "cuStreamCreate");
-        tileCounters = alloc((long) TILE_COUNTERS * Integer.BYTES, "split-K tile counters");
-        check(JCudaDriver.cuMemsetD32(tileCounters.ptr, 0, TILE_COUNTERS), "clearing the split-K tile counters");
     }
-
-    /** Thread-block tiles a split-K product may have: the size of {@link #tileCounters()}. */
-    public static final int TILE_COUNTERS = 4096;
-    private DeviceBuffer tileCounters;
-
-    /**
-     * {@link #TILE_COUNTERS} ints, zero between launches: the split-K products count their finished blocks per tile
-     * here, and each tile's last block adds the partial sums and sets its count back to zero (gemm.cu's finish_split_k).
-     * One set serves every product because the device's launches run one after another on its one stream.
-     */
-    public DeviceBuffer tileCounters() { return tileCounters; }
 
     private static byte[] readKernels() {
         try (InputStream in = CudaDevice.class.getResourceAsStream(KERNELS_RESOURCE)) {

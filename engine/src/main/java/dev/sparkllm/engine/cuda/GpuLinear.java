@@ -17,14 +17,13 @@ import java.util.List;
  *
  * <p>Split-K: the row chunks are cut into {@link #splits} ranges whose sums are added in a fixed order; the count
  * depends on the layer's shape only, never on the batch. Up to 127 rows the split-K kernels ({@code gemm.cu})
- * run the ranges in parallel blocks and {@code gemm_reduce} (or, with {@link #fusedSplitK}, each tile's last
- * block) adds their partial sums; from {@link #TILES_FROM_ROWS} rows the tiled kernels ({@code gemm_tiles.cu}) run
- * all ranges in one block per tile and add the range sums in the same order. Either way a row's result is the same
- * in every batch (batch invariance).
+ * run the ranges in parallel blocks and {@code gemm_reduce} adds their partial sums; from
+ * {@link #TILES_FROM_ROWS} rows the tiled kernels ({@code gemm_tiles.cu}) run all ranges in one block per tile and
+ * add the range sums in the same order. Either way a row's result is the same in every batch (batch invariance).
  *
- * <p>Three kernel variants are opt-in until a GPU run has timed them against the defaults (each is checked
+ * <p>Two kernel variants are opt-in until a GPU run has timed them against the defaults (each is checked
  * bit-identical to the defaults by {@code GpuProductTest#kernelVariantsGiveIdenticalSums}):
- * {@code -Dsparkllm.cuda.decode=stream}, {@code -Dsparkllm.cuda.tiles=lean} and {@code -Dsparkllm.cuda.fusedSplitK=true}.
+ * {@code -Dsparkllm.cuda.decode=stream} and {@code -Dsparkllm.cuda.tiles=lean}.
  */
 public final class GpuLinear {
 
@@ -45,11 +44,6 @@ public final class GpuLinear {
      * sums bit for bit; {@code -Dsparkllm.cuda.tiles}; tests switch it.
      */
     static volatile boolean leanTiles = "lean".equals(System.getProperty("sparkllm.cuda.tiles", "regs"));
-    /**
-     * Split-K sums added by a gemm_reduce launch (false: measured, the default) or by each tile's last block (true: one
-     * launch fewer per product, not yet timed). Same sums bit for bit; {@code -Dsparkllm.cuda.fusedSplitK}.
-     */
-    static volatile boolean fusedSplitK = Boolean.parseBoolean(System.getProperty("sparkllm.cuda.fusedSplitK", "false"));
 
     /**
      * The decode product (up to 16 rows): "regs" (gemm_*_small: the next unit's weights in registers; measured, the
@@ -60,7 +54,7 @@ public final class GpuLinear {
 
     /** The kernel variants in use, for benchmark records. */
     public static String variants() {
-        return "decode=" + (streamDecode ? "stream" : "regs") + " tiles=" + (leanTiles ? "lean" : "regs") + " fusedSplitK=" + fusedSplitK;
+        return "decode=" + (streamDecode ? "stream" : "regs") + " tiles=" + (leanTiles ? "lean" : "regs");
     }
     /** The decode kernel's staged activations at most: four 128-thread blocks per SM must fit beside each other. */
     private static final int SMALL_SHARED_MAX = 48 * 1024;
@@ -192,23 +186,16 @@ public final class GpuLinear {
             }
             int kRange = 128 * ((kSteps / 8 + splits - 1) / splits);  // the longest split's sorted rows
             int smallShared = m * (kRange + 8) * 2;
-            int mt = m <= 32 ? 2 : 4;
-            boolean small = m <= 16 && smallShared <= SMALL_SHARED_MAX;
-            int gz = small ? 1 : (m + 16 * mt - 1) / (16 * mt);
-            boolean fused = fusedSplitK && across * gz <= CudaDevice.TILE_COUNTERS;
-            Object counters = fused ? d.tileCounters() : null;
-            if (small) {
+            if (m <= 16 && smallShared <= SMALL_SHARED_MAX) {
                 // stream: the ring and the split's step groups after the staged activations
                 int shared = streamDecode ? smallShared + kind.streamRingBytes() + kRange / 16 * 4 : smallShared;
                 d.launch(kind.kernel + (streamDecode ? "stream" : "small"), across, splits, 1, 128, shared, xm, ldx, perm,
-                        weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits, ym, ldy,
-                        accumulate ? 1 : 0, counters);
+                        weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
             } else {
-                d.launch(kind.kernel + "mt" + mt, across, splits, gz, 128, 0, xm, ldx, perm, weights, zeroScales,
-                        stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits, ym, ldy, accumulate ? 1 : 0,
-                        counters);
+                int mt = m <= 32 ? 2 : 4;
+                d.launch(kind.kernel + "mt" + mt, across, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0, xm, ldx, perm,
+                        weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
             }
-            if (fused) continue;
             long total = (long) m * outFeatures;
             d.launch("gemm_reduce", (int) ((total + 255) / 256), 1, 1, 256, 0, workspace, splits, m, outFeatures, ym, ldy,
                     accumulate ? 1 : 0);

@@ -114,8 +114,8 @@ class GpuProductTest {
     }
 
     /**
-     * The opt-in kernel variants (decode streamed through shared memory, lean tiles, split-K sums by each tile's
-     * last block) give the defaults' sums bit for bit, on the tiled rows and on the split-K ones, 4-bit and 3-bit.
+     * The opt-in kernel variants (decode streamed through shared memory, lean tiles) give the defaults' sums bit for
+     * bit, on 200 rows (tiled) and on 1 and 7 rows (decode), 4-bit and 3-bit.
      */
     @ParameterizedTest(name = "{0}-bit: variants identical")
     @CsvSource({"4", "3"})
@@ -126,41 +126,31 @@ class GpuProductTest {
                 true, true, true, 6);
         GptqTensors t = p.tensors(GptqTensors.ZeroPoints.STORED_MINUS_ONE);
         float[] x = fp16Inputs(rows, in, 7);
-        boolean stream = GpuLinear.streamDecode, lean = GpuLinear.leanTiles, fused = GpuLinear.fusedSplitK;
+        boolean stream = GpuLinear.streamDecode, lean = GpuLinear.leanTiles;
         try {
             float[][][] got = d.call(() -> {
                 GpuLinear g = GpuLinears.gptq(d, List.of("test"), List.of(t));
                 try {
-                    setVariants(false, false, false);
-                    float[][] defaults = withMidBatch(run(d, g, x, rows, in, out), d, g, x, in, out);
-                    setVariants(true, true, true);
-                    float[][] all = withMidBatch(run(d, g, x, rows, in, out), d, g, x, in, out);
-                    setVariants(true, false, false);
-                    float[][] streamOnly = withMidBatch(run(d, g, x, rows, in, out), d, g, x, in, out);
-                    return new float[][][]{defaults, all, streamOnly};
+                    setVariants(false, false);
+                    float[][] defaults = run(d, g, x, rows, in, out);
+                    setVariants(true, true);
+                    float[][] variants = run(d, g, x, rows, in, out);
+                    return new float[][][]{defaults, variants};
                 } finally {
                     free(d, g);
                 }
             });
-            for (int v = 1; v < 3; v++)
-                for (int i = 0; i < 4; i++) assertArrayEquals(got[0][i], got[v][i], "variant set " + v + ", product " + i + " differs");
+            String[] products = {rows + " rows (tiled)", "1 row (decode)", "7 rows (decode)"};
+            for (int i = 0; i < 3; i++) assertArrayEquals(got[0][i], got[1][i], "the variants' sums differ on " + products[i]);
             assertBatchInvariant(got[1], rows, out);
         } finally {
-            setVariants(stream, lean, fused);
+            setVariants(stream, lean);
         }
     }
 
-    /** {@code products} plus a 70-row product (the 17..127-row split-K kernels, two row tiles). */
-    private static float[][] withMidBatch(float[][] products, CudaDevice d, GpuLinear g, float[] x, int in, int out) {
-        float[][] r = Arrays.copyOf(products, products.length + 1);
-        r[products.length] = run(d, g, Arrays.copyOf(x, 70 * in), 70, in, out)[0];
-        return r;
-    }
-
-    private static void setVariants(boolean stream, boolean lean, boolean fused) {
+    private static void setVariants(boolean stream, boolean lean) {
         GpuLinear.streamDecode = stream;
         GpuLinear.leanTiles = lean;
-        GpuLinear.fusedSplitK = fused;
     }
 
     /** Products of all rows, of row 0 alone and of the first min(7, rows) rows: {all, one, seven}. */
