@@ -4,14 +4,15 @@
 // from zero in step order, and the block adds the split sums in split order, as gemm_reduce does, so a row's
 // result is the same whichever kernel the batch size picked (batch invariance).
 //
-// Launch contract (gemm_{q4,q3,f16}_tiles; the Java side is GpuLinear):
+// Launch contract (gemm_{q4,q3,f16}_tiles and _tiles_lean; the Java side is GpuLinear):
 //   grid (ceil(nBlocks/4), ceil(M/64)), block 256 threads (8 warps: 4 column blocks × 2 halves of 32 columns),
-//   dynamic shared memory TILE_STAGES · tile_stage_bytes(KIND).
+//   dynamic shared memory TILE_STAGES · TileUnit<KIND>::BYTES (lean: LEAN_STAGES · TileUnit<KIND, 4>::BYTES).
 //   xs      fp16 [M, ldxs] in sorted row order, kSteps·16 columns, zero where a sorted row is padding (gemm_gather
 //           writes it from the natural order; a layer without a permutation or padding passes x itself);
 //           ldxs a multiple of 8 (16-byte copies)
 //   w, zs, stepGroup, nBlocks, kSteps, splits: as in gemm.cu
 //   y       fp32 [M, ldy]: stored (accumulate = 0) or added to (accumulate = 1, the residual connection)
+//   tot     lean only: 16 · 256 float4 per thread block of the grid, scratch for the finished splits' total
 // Each warp owns all 64 rows × 32 columns (half a column block): 4 × 4 tensor-core tiles, a running split sum and
 // the split sums' total. Whole-row warps dequantise each weight once per block (two 32-row warps per column block
 // dequantised every weight twice), which is what bounds this kernel: the dequantisation competes with the
@@ -32,13 +33,6 @@ template <int KIND, int STEPS_Q = 8> struct TileUnit {
     static constexpr int Z_UINT4 = KIND == W_F16 ? 0 : STEPS * 4 * 16;     // per step and block: 8 gid × 2 uint4
     static constexpr int BYTES = (A_BYTES + B_UINT4 * 16 + Z_UINT4 * 16 + STEPS * 4 + 127) / 128 * 128;  // + groups
 };
-
-__host__ __device__ inline int tile_stage_bytes(int kind) {
-    return kind == W_Q4 ? TileUnit<W_Q4>::BYTES : kind == W_Q3 ? TileUnit<W_Q3>::BYTES : TileUnit<W_F16>::BYTES;
-}
-__host__ __device__ inline int lean_stage_bytes(int kind) {
-    return kind == W_Q4 ? TileUnit<W_Q4, 4>::BYTES : kind == W_Q3 ? TileUnit<W_Q3, 4>::BYTES : TileUnit<W_F16, 4>::BYTES;
-}
 
 __device__ __forceinline__ void ldmatrix_x4(uint32_t a[4], const __half* p) {
     const uint32_t addr = (uint32_t)__cvta_generic_to_shared(p);
@@ -192,8 +186,6 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
                 float4* myTot = tot4 + (size_t)(blockIdx.y * gridDim.x + blockIdx.x) * 16 * 256 + threadIdx.x;
 #pragma unroll
                 for (int q = 0; q < 16; q++) {
-                    // a few totals at a time: the loads of all 16 at once would need 64 more registers
-                    if ((q & 3) == 0) asm volatile("" ::: "memory");
                     float* a = acc[q >> 2][q & 3];
                     const float4 t = split == 0 ? make_float4(0.f, 0.f, 0.f, 0.f) : __ldcg(myTot + q * 256);
                     const float4 r = make_float4(t.x + a[0], t.y + a[1], t.z + a[2], t.w + a[3]);
