@@ -120,103 +120,102 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
         for (int i = threadIdx.x; i < kr / 16; i += blockDim.x) sg[i] = stepGroup[step0 + i];
     __syncthreads();
 
-    if (active) {
-        const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
-        uint4 cur[UW], nxt[UW];
-        uint4 zc[2], zn[2];
-        int gc = 0, gn = 0;  // the first group of the current and the next unit
-        uint4* myRing = ring + warp * SMALL_RING * (UW + 2) * 32 + lane;  // slot q at myRing + q·(UW + 2)·32
+    if (!active) return;
+    const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
+    uint4 cur[UW], nxt[UW];
+    uint4 zc[2], zn[2];
+    int gc = 0, gn = 0;  // the first group of the current and the next unit
+    uint4* myRing = ring + warp * SMALL_RING * (UW + 2) * 32 + lane;  // slot q at myRing + q·(UW + 2)·32
+    if constexpr (STREAM) {
+#pragma unroll
+        for (int q = 0; q < SMALL_RING - 1; q++) {
+            if (u0 + q < u1) issue_small_unit<KIND>(myRing + q * (UW + 2) * 32, w, zs, sg, u0 + q, step0, nb, nBlocks, lane, gid);
+            cp_async_commit();
+        }
+    } else {
+        load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
+        if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
+    }
+    float acc[8][4];
+#pragma unroll
+    for (int j = 0; j < 8; j++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) acc[j][e] = 0.f;
+
+    int group = -1;
+    uint32_t z2[8], s2[8];
+    const bool row0 = gid < M, row8 = gid + 8 < M;
+
+    for (int u = u0; u < u1; u++) {
         if constexpr (STREAM) {
+            cp_async_wait<SMALL_RING - 2>();  // unit u's copies (this lane's own) have landed
+            const int ahead = u + SMALL_RING - 1;  // into the slot unit u-1 used: read back by this lane already
+            if (ahead < u1)
+                issue_small_unit<KIND>(myRing + ((ahead - u0) % SMALL_RING) * (UW + 2) * 32, w, zs, sg, ahead, step0, nb,
+                                       nBlocks, lane, gid);
+            cp_async_commit();
+            const uint4* slot = myRing + ((u - u0) % SMALL_RING) * (UW + 2) * 32;
 #pragma unroll
-            for (int q = 0; q < SMALL_RING - 1; q++) {
-                if (u0 + q < u1) issue_small_unit<KIND>(myRing + q * (UW + 2) * 32, w, zs, sg, u0 + q, step0, nb, nBlocks, lane, gid);
-                cp_async_commit();
+            for (int i = 0; i < UW; i++) cur[i] = slot[i * 32];
+            if (QUANT) {
+                zc[0] = slot[UW * 32];
+                zc[1] = slot[(UW + 1) * 32];
+                gc = sg[u * SPL - step0];
             }
-        } else {
-            load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
-            if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
+        } else if (u + 1 < u1) {
+            load_unit<KIND>(nxt, w, u + 1, nb, nBlocks, lane);
+            if (QUANT) gn = load_unit_scales(zn, stepGroup, zs, u + 1, nb, nBlocks, gid);
         }
-        float acc[8][4];
 #pragma unroll
-        for (int j = 0; j < 8; j++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) acc[j][e] = 0.f;
-
-        int group = -1;
-        uint32_t z2[8], s2[8];
-        const bool row0 = gid < M, row8 = gid + 8 < M;
-
-        for (int u = u0; u < u1; u++) {
-            if constexpr (STREAM) {
-                cp_async_wait<SMALL_RING - 2>();  // unit u's copies (this lane's own) have landed
-                const int ahead = u + SMALL_RING - 1;  // into the slot unit u-1 used: read back by this lane already
-                if (ahead < u1)
-                    issue_small_unit<KIND>(myRing + ((ahead - u0) % SMALL_RING) * (UW + 2) * 32, w, zs, sg, ahead, step0, nb,
-                                           nBlocks, lane, gid);
-                cp_async_commit();
-                const uint4* slot = myRing + ((u - u0) % SMALL_RING) * (UW + 2) * 32;
-#pragma unroll
-                for (int i = 0; i < UW; i++) cur[i] = slot[i * 32];
-                if (QUANT) {
-                    zc[0] = slot[UW * 32];
-                    zc[1] = slot[(UW + 1) * 32];
-                    gc = sg[u * SPL - step0];
-                }
-            } else if (u + 1 < u1) {
-                load_unit<KIND>(nxt, w, u + 1, nb, nBlocks, lane);
-                if (QUANT) gn = load_unit_scales(zn, stepGroup, zs, u + 1, nb, nBlocks, gid);
-            }
-#pragma unroll
-            for (int s = 0; s < SPL; s++) {
-                uint32_t b[8][2];
-                if (QUANT) {
-                    const int g = STREAM ? sg[u * SPL + s - step0] : __ldg(stepGroup + u * SPL + s);
-                    if (g != group) {
-                        group = g;
-                        uint4 lo = zc[0], hi = zc[1];
-                        if (g != gc) {  // a second group inside the unit (groups of 32 or 64 rows)
-                            const uint4* p = reinterpret_cast<const uint4*>(zs + (((size_t)g * nBlocks + nb) * 8 + gid) * 8);
-                            lo = __ldg(p);
-                            hi = __ldg(p + 1);
-                        }
-                        unpack_zero_scale(lo, hi, z2, s2);
+        for (int s = 0; s < SPL; s++) {
+            uint32_t b[8][2];
+            if (QUANT) {
+                const int g = STREAM ? sg[u * SPL + s - step0] : __ldg(stepGroup + u * SPL + s);
+                if (g != group) {
+                    group = g;
+                    uint4 lo = zc[0], hi = zc[1];
+                    if (g != gc) {  // a second group inside the unit (groups of 32 or 64 rows)
+                        const uint4* p = reinterpret_cast<const uint4*>(zs + (((size_t)g * nBlocks + nb) * 8 + gid) * 8);
+                        lo = __ldg(p);
+                        hi = __ldg(p + 1);
                     }
-                    if (KIND == W_Q4) dequant_q4(cur[s], z2, s2, b);
-                    else dequant_q3(cur[0], cur[1], cur[2], s, z2, s2, b);
-                } else {
-                    fragments_f16(cur, b);
+                    unpack_zero_scale(lo, hi, z2, s2);
                 }
-                const int kk = ((u - u0) * SPL + s) * 16 + 2 * tig;
-                uint32_t a[4];
-                a[0] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk]) : 0u;
-                a[2] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk + 8]) : 0u;
-                a[1] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk]) : 0u;
-                a[3] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk + 8]) : 0u;
-#pragma unroll
-                for (int j = 0; j < 8; j++) mma_16816(acc[j], a, b[j]);
+                if (KIND == W_Q4) dequant_q4(cur[s], z2, s2, b);
+                else dequant_q3(cur[0], cur[1], cur[2], s, z2, s2, b);
+            } else {
+                fragments_f16(cur, b);
             }
-            if constexpr (!STREAM) {
+            const int kk = ((u - u0) * SPL + s) * 16 + 2 * tig;
+            uint32_t a[4];
+            a[0] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk]) : 0u;
+            a[2] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk + 8]) : 0u;
+            a[1] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk]) : 0u;
+            a[3] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk + 8]) : 0u;
 #pragma unroll
-                for (int i = 0; i < UW; i++) cur[i] = nxt[i];
-                if (QUANT) {
-                    gc = gn;
-                    zc[0] = zn[0];
-                    zc[1] = zn[1];
-                }
+            for (int j = 0; j < 8; j++) mma_16816(acc[j], a, b[j]);
+        }
+        if constexpr (!STREAM) {
+#pragma unroll
+            for (int i = 0; i < UW; i++) cur[i] = nxt[i];
+            if (QUANT) {
+                gc = gn;
+                zc[0] = zn[0];
+                zc[1] = zn[1];
             }
         }
-        if constexpr (STREAM) cp_async_wait<0>();
-        float* out = partial + (size_t)split * M * N;
+    }
+    if constexpr (STREAM) cp_async_wait<0>();
+    float* out = partial + (size_t)split * M * N;
 #pragma unroll
-        for (int j = 0; j < 8; j++) {
-            const int n = nb * 64 + j * 8 + 2 * tig;
+    for (int j = 0; j < 8; j++) {
+        const int n = nb * 64 + j * 8 + 2 * tig;
 #pragma unroll
-            for (int h = 0; h < 2; h++) {
-                const int m = gid + h * 8;
-                if (m >= M) continue;
-                if (n < N) out[(size_t)m * N + n] = acc[j][2 * h];
-                if (n + 1 < N) out[(size_t)m * N + n + 1] = acc[j][2 * h + 1];
-            }
+        for (int h = 0; h < 2; h++) {
+            const int m = gid + h * 8;
+            if (m >= M) continue;
+            if (n < N) out[(size_t)m * N + n] = acc[j][2 * h];
+            if (n + 1 < N) out[(size_t)m * N + n + 1] = acc[j][2 * h + 1];
         }
     }
 }
@@ -321,22 +320,21 @@ __device__ __forceinline__ void gemm_body(const __half* __restrict__ x, int ldx,
             }
         }
     }
-    if (active) {
-        float* out = partial + (size_t)split * M * N;
+    if (!active) return;
+    float* out = partial + (size_t)split * M * N;
 #pragma unroll
-        for (int mt = 0; mt < MT; mt++)
+    for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-            for (int j = 0; j < 8; j++) {
-                int n = nb * 64 + j * 8 + 2 * tig;
+        for (int j = 0; j < 8; j++) {
+            int n = nb * 64 + j * 8 + 2 * tig;
 #pragma unroll
-                for (int h = 0; h < 2; h++) {
-                    int m = m0 + mt * 16 + gid + h * 8;
-                    if (m >= M) continue;
-                    if (n < N) out[(size_t)m * N + n] = acc[mt][j][2 * h];
-                    if (n + 1 < N) out[(size_t)m * N + n + 1] = acc[mt][j][2 * h + 1];
-                }
+            for (int h = 0; h < 2; h++) {
+                int m = m0 + mt * 16 + gid + h * 8;
+                if (m >= M) continue;
+                if (n < N) out[(size_t)m * N + n] = acc[mt][j][2 * h];
+                if (n + 1 < N) out[(size_t)m * N + n + 1] = acc[mt][j][2 * h + 1];
             }
-    }
+        }
 }
 
 #define GEMM_VARIANT(name, MT, KIND)                                                                            \
