@@ -33,10 +33,22 @@ __host__ __device__ inline int attention_shared_floats(int G, int headDim) {
     return G * ATTN_CHUNK + G * headDim + ATTN_WARPS * ATTN_VHEADS * ATTN_VDIMS;
 }
 
-SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
+// attention_partial_wide (opt-in, CudaBackend.wideAttention, not yet timed): the value sum with four dims a lane
+// (one 8-byte load per position: headDim 128 in one pass instead of two), eight positions' loads in flight, and
+// each position's cache slot kept in shared memory by the thread that scored it (no block-table load in the value
+// loop). Every sum is the same as attention_partial's, term for term and in the same order: identical results.
+// Shared floats: attention_shared_floats with 2·ATTN_VDIMS value dims, plus ATTN_CHUNK slots.
+__host__ __device__ inline int attention_wide_shared_floats(int G, int headDim) {
+    return G * ATTN_CHUNK + G * headDim + ATTN_WARPS * ATTN_VHEADS * 2 * ATTN_VDIMS + ATTN_CHUNK;
+}
+
+template <bool WIDE>
+__device__ __forceinline__ void attention_partial_body(
         const float* __restrict__ qkv, int qkvWidth, const int* __restrict__ positions, const int* __restrict__ tableStart,
         const int* __restrict__ blockTables, const __half* __restrict__ kCache, const __half* __restrict__ vCache,
         float* __restrict__ part, int heads, int kvHeads, int headDim, int blockSize, int maxChunks, float scale) {
+    constexpr int VPL = WIDE ? 4 : 2;           // value dims per lane
+    constexpr int VDIMS = 32 * VPL;             // value dims per pass
     extern __shared__ float smem[];
     const int r = blockIdx.x, kvh = blockIdx.y, chunk = blockIdx.z;
     const int G = heads / kvHeads;
@@ -46,7 +58,8 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
     const int count = min(ATTN_CHUNK, len - start);
     float* scores = smem;                      // [G][ATTN_CHUNK]
     float* q = scores + G * ATTN_CHUNK;        // [G][headDim]
-    float* vsum = q + G * headDim;             // [ATTN_WARPS][ATTN_VHEADS][ATTN_VDIMS]
+    float* vsum = q + G * headDim;             // [ATTN_WARPS][ATTN_VHEADS][VDIMS]
+    int* slots = reinterpret_cast<int*>(vsum + ATTN_WARPS * ATTN_VHEADS * VDIMS);  // WIDE: [ATTN_CHUNK]
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int* table = blockTables + tableStart[r];
 
@@ -58,6 +71,7 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
     if (tid < count) {
         const int pos = start + tid;
         const size_t slot = (size_t)table[pos / blockSize] * blockSize + pos % blockSize;
+        if (WIDE) slots[tid] = (int)slot;
         const uint4* k = reinterpret_cast<const uint4*>(kCache + (slot * kvHeads + kvh) * headDim);
         float dot[ATTN_VHEADS];
         for (int g0 = 0; g0 < G; g0 += ATTN_VHEADS) {
@@ -112,49 +126,77 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
     }
     __syncthreads();
 
-    // Σ exp(score - max)·v: warp w sums positions w·32 .. w·32+31 (in order), lanes over a half2 of dims
+    // Σ exp(score - max)·v: warp w sums positions w·32 .. w·32+31 (in order), lanes over VPL dims each
     const int p0 = warp * (ATTN_CHUNK / ATTN_WARPS);
     const int pn = max(0, min(ATTN_CHUNK / ATTN_WARPS, count - p0));
     for (int g0 = 0; g0 < G; g0 += ATTN_VHEADS) {
         const int gn = min(ATTN_VHEADS, G - g0);
-        for (int d0 = 0; d0 < headDim; d0 += ATTN_VDIMS) {
-            const int d = d0 + 2 * lane;
-            float acc[ATTN_VHEADS][2];
+        for (int d0 = 0; d0 < headDim; d0 += VDIMS) {
+            const int d = d0 + VPL * lane;
+            float acc[ATTN_VHEADS][VPL];
 #pragma unroll
-            for (int g = 0; g < ATTN_VHEADS; g++) acc[g][0] = acc[g][1] = 0.f;
-            if (d < headDim) {
-#pragma unroll 4
+            for (int g = 0; g < ATTN_VHEADS; g++)
+#pragma unroll
+                for (int j = 0; j < VPL; j++) acc[g][j] = 0.f;
+            if (d < headDim) {  // headDim is a multiple of 8: a lane's VPL dims are all inside or all outside
+#pragma unroll(WIDE ? 8 : 4)
                 for (int i = 0; i < pn; i++) {
                     const int p = p0 + i, pos = start + p;
-                    const size_t slot = (size_t)table[pos / blockSize] * blockSize + pos % blockSize;
-                    float2 v = __half22float2(*reinterpret_cast<const __half2*>(vCache + (slot * kvHeads + kvh) * headDim + d));
+                    const size_t slot = WIDE ? (size_t)slots[p] : (size_t)table[pos / blockSize] * blockSize + pos % blockSize;
+                    const __half* src = vCache + (slot * kvHeads + kvh) * headDim + d;
+                    float v[VPL];
+                    if (WIDE) {
+                        const uint2 raw = *reinterpret_cast<const uint2*>(src);
+                        const float2 a = __half22float2(*reinterpret_cast<const __half2*>(&raw.x));
+                        const float2 b = __half22float2(*reinterpret_cast<const __half2*>(&raw.y));
+                        v[0] = a.x; v[1] = a.y; v[2 % VPL] = b.x; v[3 % VPL] = b.y;
+                    } else {
+                        const float2 a = __half22float2(*reinterpret_cast<const __half2*>(src));
+                        v[0] = a.x; v[1] = a.y;
+                    }
 #pragma unroll
                     for (int g = 0; g < ATTN_VHEADS; g++) {
                         if (g < gn) {
                             float e = scores[(g0 + g) * ATTN_CHUNK + p];
-                            acc[g][0] = fmaf(e, v.x, acc[g][0]);
-                            acc[g][1] = fmaf(e, v.y, acc[g][1]);
+#pragma unroll
+                            for (int j = 0; j < VPL; j++) acc[g][j] = fmaf(e, v[j], acc[g][j]);
                         }
                     }
                 }
             }
 #pragma unroll
-            for (int g = 0; g < ATTN_VHEADS; g++) {
-                vsum[(warp * ATTN_VHEADS + g) * ATTN_VDIMS + 2 * lane] = acc[g][0];
-                vsum[(warp * ATTN_VHEADS + g) * ATTN_VDIMS + 2 * lane + 1] = acc[g][1];
-            }
+            for (int g = 0; g < ATTN_VHEADS; g++)
+#pragma unroll
+                for (int j = 0; j < VPL; j++) vsum[(warp * ATTN_VHEADS + g) * VDIMS + VPL * lane + j] = acc[g][j];
             __syncthreads();
-            for (int i = tid; i < ATTN_VHEADS * ATTN_VDIMS; i += ATTN_THREADS) {
-                const int g = i / ATTN_VDIMS, dd = i % ATTN_VDIMS;
+            for (int i = tid; i < ATTN_VHEADS * VDIMS; i += ATTN_THREADS) {
+                const int g = i / VDIMS, dd = i % VDIMS;
                 if (g < gn && d0 + dd < headDim) {
                     float s = 0.f;
-                    for (int w = 0; w < ATTN_WARPS; w++) s += vsum[(w * ATTN_VHEADS + g) * ATTN_VDIMS + dd];
+                    for (int w = 0; w < ATTN_WARPS; w++) s += vsum[(w * ATTN_VHEADS + g) * VDIMS + dd];
                     part[(((size_t)r * heads + kvh * G + g0 + g) * maxChunks + chunk) * (headDim + 2) + 2 + d0 + dd] = s;
                 }
             }
             __syncthreads();
         }
     }
+}
+
+SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
+        const float* __restrict__ qkv, int qkvWidth, const int* __restrict__ positions, const int* __restrict__ tableStart,
+        const int* __restrict__ blockTables, const __half* __restrict__ kCache, const __half* __restrict__ vCache,
+        float* __restrict__ part, int heads, int kvHeads, int headDim, int blockSize, int maxChunks, float scale) {
+    attention_partial_body<false>(qkv, qkvWidth, positions, tableStart, blockTables, kCache, vCache, part, heads, kvHeads,
+                                  headDim, blockSize, maxChunks, scale);
+}
+
+// at most 85 registers: three blocks per SM
+SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS, 3) attention_partial_wide(
+        const float* __restrict__ qkv, int qkvWidth, const int* __restrict__ positions, const int* __restrict__ tableStart,
+        const int* __restrict__ blockTables, const __half* __restrict__ kCache, const __half* __restrict__ vCache,
+        float* __restrict__ part, int heads, int kvHeads, int headDim, int blockSize, int maxChunks, float scale) {
+    attention_partial_body<true>(qkv, qkvWidth, positions, tableStart, blockTables, kCache, vCache, part, heads, kvHeads,
+                                 headDim, blockSize, maxChunks, scale);
 }
 
 SPARKLLM_KERNEL void attention_combine(const float* __restrict__ part, const int* __restrict__ positions,

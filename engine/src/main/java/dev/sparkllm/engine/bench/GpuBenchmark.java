@@ -13,7 +13,6 @@ import dev.sparkllm.engine.core.Engine;
 import dev.sparkllm.engine.core.EngineOptions;
 import dev.sparkllm.engine.cuda.CudaBackend;
 import dev.sparkllm.engine.cuda.GpuKernelTimings;
-import dev.sparkllm.engine.cuda.GpuLinear;
 import dev.sparkllm.engine.model.LlamaConfig;
 import dev.sparkllm.engine.sampling.SamplingParams;
 
@@ -88,7 +87,7 @@ public final class GpuBenchmark {
         r.put("bits", bits);
         r.put("group_size", group);
         r.put("act_order", actOrder);
-        r.put("kernel_variants", GpuLinear.variants());
+        r.put("kernel_variants", CudaBackend.kernelVariants());
 
         int ordinal = Integer.parseInt(device.substring(5));
         try (CudaBackend backend = dir != null ? CudaBackend.open(dir, ordinal, maxRows, 16, 0.85, 0, context)
