@@ -56,6 +56,7 @@ public final class GpuLinear {
     public static String variants() {
         return "decode=" + (streamDecode ? "stream" : "regs") + " tiles=" + (leanTiles ? "lean" : "regs");
     }
+
     /** The decode kernel's staged activations at most: four 128-thread blocks per SM must fit beside each other. */
     private static final int SMALL_SHARED_MAX = 48 * 1024;
 
