@@ -3,9 +3,10 @@
 // (the engine's batch-invariance rule): every kernel here and in gemm_tiles.cu sums the same split-K ranges in the
 // same step order, so any of them may serve any batch.
 //
-// Launch contract (gemm_{q4,q3,f16}_{small,mt2,mt4}; the Java side is GpuLinear):
+// Launch contract (gemm_{q4,q3,f16}_{small,stream,mt2,mt4}; the Java side is GpuLinear):
 //   grid  (ceil(nBlocks/4), splits, ceil(M / (16·MT))), block 128 threads (4 warps). small: M ≤ 16, dynamic shared
-//         memory M·(kRange + 8)·2 bytes, kRange = 128·ceil(chunks/splits); mt2/mt4: none.
+//         memory M·(kRange + 8)·2 bytes, kRange = 128·ceil(chunks/splits); stream: the same plus
+//         small_ring_bytes<KIND>() + (kRange/16)·4; mt2/mt4: none.
 //   x       fp16 [M, ldx], natural input order; columns read through `perm` when it is not null
 //   perm    int [kSteps·16]: the input column of each sorted row (rows sorted by GPTQ group), -1 for padding
 //   w       packed weights: q4 [kSteps][nBlocks][32 lanes] uint4; q3 [kSteps/4][nBlocks][3][32 lanes] uint4 (two
