@@ -12,7 +12,8 @@
 //           ldxs a multiple of 8 (16-byte copies)
 //   w, zs, stepGroup, nBlocks, kSteps, splits: as in gemm.cu
 //   y       fp32 [M, ldy]: stored (accumulate = 0) or added to (accumulate = 1, the residual connection)
-//   tot     lean only: 16 · 256 float4 per thread block of the grid, scratch for the finished splits' total
+//   tot     lean: 16 · 256 float4 per thread block of the grid, scratch for the finished splits' total (unused
+//           by the register variant)
 // Each warp owns all 64 rows × 32 columns (half a column block): 4 × 4 tensor-core tiles, a running split sum and
 // the split sums' total. Whole-row warps dequantise each weight once per block (two 32-row warps per column block
 // dequantised every weight twice), which is what bounds this kernel: the dequantisation competes with the
@@ -231,12 +232,13 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
         }
 }
 
+// `tot` is the lean variant's scratch (below); the register variant takes it too, unused, so both launch alike.
 #define GEMM_TILES(name, KIND)                                                                                   \
     SPARKLLM_KERNEL void __launch_bounds__(256, 1) name(                                                        \
         const __half* xs, int ldxs, const uint4* w, const __half2* zs, const int* stepGroup, float* y, int ldy, \
-        int accumulate, int M, int N, int nBlocks, int kSteps, int splits) {                                    \
+        int accumulate, int M, int N, int nBlocks, int kSteps, int splits, float4* tot) {                       \
         gemm_tiles_body<KIND, 8, TILE_STAGES, false>(xs, ldxs, w, zs, stepGroup, y, ldy, accumulate, M, N,     \
-                                                     nBlocks, kSteps, splits, nullptr);                         \
+                                                     nBlocks, kSteps, splits, tot);                             \
     }
 GEMM_TILES(gemm_q4_tiles, W_Q4)
 GEMM_TILES(gemm_q3_tiles, W_Q3)

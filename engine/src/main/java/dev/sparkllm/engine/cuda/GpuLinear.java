@@ -175,14 +175,9 @@ public final class GpuLinear {
                     ldxs = kSteps * 16;
                     d.launch("gemm_gather", (ldxs + 2047) / 2048, m, 1, 256, 0, xm, ldx, perm, inFeatures, xs, ldxs);
                 }
-                if (leanTiles) {
-                    d.launch(kind.kernel + "tiles_lean", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
-                            zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits,
-                            workspace.at(sortedActivationFloats() * 4));
-                } else {
-                    d.launch(kind.kernel + "tiles", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
-                            zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
-                }
+                d.launch(kind.kernel + (leanTiles ? "tiles_lean" : "tiles"), across, (m + 63) / 64, 1, 256, tileShared, xs,
+                        ldxs, weights, zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps,
+                        splits, workspace.at(sortedActivationFloats() * 4));
                 continue;
             }
             int kRange = 128 * ((kSteps / 8 + splits - 1) / splits);  // the longest split's sorted rows
