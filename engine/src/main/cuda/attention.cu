@@ -33,22 +33,14 @@ __host__ __device__ inline int attention_shared_floats(int G, int headDim) {
     return G * ATTN_CHUNK + G * headDim + ATTN_WARPS * ATTN_VHEADS * ATTN_VDIMS;
 }
 
-// attention_partial_wide (opt-in, CudaBackend.wideAttention, not yet timed): the value sum with four dims a lane
-// (one 8-byte load per position: headDim 128 in one pass instead of two), eight positions' loads in flight, and
-// each position's cache slot kept in shared memory by the thread that scored it (no block-table load in the value
-// loop). Every sum is the same as attention_partial's, term for term and in the same order: identical results.
-// Shared floats: attention_shared_floats with 2·ATTN_VDIMS value dims, plus ATTN_CHUNK slots.
-__host__ __device__ inline int attention_wide_shared_floats(int G, int headDim) {
-    return G * ATTN_CHUNK + G * headDim + ATTN_WARPS * ATTN_VHEADS * 2 * ATTN_VDIMS + ATTN_CHUNK;
-}
-
-template <bool WIDE>
-__device__ __forceinline__ void attention_partial_body(
+// A variant with four value dims a lane, eight positions' loads in flight and the positions' cache slots in shared
+// memory was timed on the H100 (commit 084cb62): no faster, and removed.
+SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
         const float* __restrict__ qkv, int qkvWidth, const int* __restrict__ positions, const int* __restrict__ tableStart,
         const int* __restrict__ blockTables, const __half* __restrict__ kCache, const __half* __restrict__ vCache,
         float* __restrict__ part, int heads, int kvHeads, int headDim, int blockSize, int maxChunks, float scale) {
-    constexpr int VPL = WIDE ? 4 : 2;           // value dims per lane
-    constexpr int VDIMS = 32 * VPL;             // value dims per pass
+    constexpr int VPL = 2;                      // value dims per lane (a half2)
+    constexpr int VDIMS = 32 * VPL;             // value dims per pass: ATTN_VDIMS
     extern __shared__ float smem[];
     const int r = blockIdx.x, kvh = blockIdx.y, chunk = blockIdx.z;
     const int G = heads / kvHeads;
@@ -59,7 +51,6 @@ __device__ __forceinline__ void attention_partial_body(
     float* scores = smem;                      // [G][ATTN_CHUNK]
     float* q = scores + G * ATTN_CHUNK;        // [G][headDim]
     float* vsum = q + G * headDim;             // [ATTN_WARPS][ATTN_VHEADS][VDIMS]
-    int* slots = reinterpret_cast<int*>(vsum + ATTN_WARPS * ATTN_VHEADS * VDIMS);  // WIDE: [ATTN_CHUNK]
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int* table = blockTables + tableStart[r];
 
@@ -71,7 +62,6 @@ __device__ __forceinline__ void attention_partial_body(
     if (tid < count) {
         const int pos = start + tid;
         const size_t slot = (size_t)table[pos / blockSize] * blockSize + pos % blockSize;
-        if (WIDE) slots[tid] = (int)slot;
         const uint4* k = reinterpret_cast<const uint4*>(kCache + (slot * kvHeads + kvh) * headDim);
         float dot[ATTN_VHEADS];
         for (int g0 = 0; g0 < G; g0 += ATTN_VHEADS) {
@@ -139,21 +129,14 @@ __device__ __forceinline__ void attention_partial_body(
 #pragma unroll
                 for (int j = 0; j < VPL; j++) acc[g][j] = 0.f;
             if (d < headDim) {  // headDim is a multiple of 8: a lane's VPL dims are all inside or all outside
-#pragma unroll(WIDE ? 8 : 4)
+#pragma unroll 4
                 for (int i = 0; i < pn; i++) {
                     const int p = p0 + i, pos = start + p;
-                    const size_t slot = WIDE ? (size_t)slots[p] : (size_t)table[pos / blockSize] * blockSize + pos % blockSize;
+                    const size_t slot = (size_t)table[pos / blockSize] * blockSize + pos % blockSize;
                     const __half* src = vCache + (slot * kvHeads + kvh) * headDim + d;
                     float v[VPL];
-                    if (WIDE) {
-                        const uint2 raw = *reinterpret_cast<const uint2*>(src);
-                        const float2 a = __half22float2(*reinterpret_cast<const __half2*>(&raw.x));
-                        const float2 b = __half22float2(*reinterpret_cast<const __half2*>(&raw.y));
-                        v[0] = a.x; v[1] = a.y; v[2 % VPL] = b.x; v[3 % VPL] = b.y;
-                    } else {
-                        const float2 a = __half22float2(*reinterpret_cast<const __half2*>(src));
-                        v[0] = a.x; v[1] = a.y;
-                    }
+                    const float2 a = __half22float2(*reinterpret_cast<const __half2*>(src));
+                    v[0] = a.x; v[1] = a.y;
 #pragma unroll
                     for (int g = 0; g < ATTN_VHEADS; g++) {
                         if (g < gn) {
@@ -180,23 +163,6 @@ __device__ __forceinline__ void attention_partial_body(
             __syncthreads();
         }
     }
-}
-
-SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
-        const float* __restrict__ qkv, int qkvWidth, const int* __restrict__ positions, const int* __restrict__ tableStart,
-        const int* __restrict__ blockTables, const __half* __restrict__ kCache, const __half* __restrict__ vCache,
-        float* __restrict__ part, int heads, int kvHeads, int headDim, int blockSize, int maxChunks, float scale) {
-    attention_partial_body<false>(qkv, qkvWidth, positions, tableStart, blockTables, kCache, vCache, part, heads, kvHeads,
-                                  headDim, blockSize, maxChunks, scale);
-}
-
-// at most 85 registers: three blocks per SM
-SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS, 3) attention_partial_wide(
-        const float* __restrict__ qkv, int qkvWidth, const int* __restrict__ positions, const int* __restrict__ tableStart,
-        const int* __restrict__ blockTables, const __half* __restrict__ kCache, const __half* __restrict__ vCache,
-        float* __restrict__ part, int heads, int kvHeads, int headDim, int blockSize, int maxChunks, float scale) {
-    attention_partial_body<true>(qkv, qkvWidth, positions, tableStart, blockTables, kCache, vCache, part, heads, kvHeads,
-                                 headDim, blockSize, maxChunks, scale);
 }
 
 SPARKLLM_KERNEL void attention_combine(const float* __restrict__ part, const int* __restrict__ positions,

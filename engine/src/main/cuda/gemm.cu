@@ -3,10 +3,9 @@
 // (the engine's batch-invariance rule): every kernel here and in gemm_tiles.cu sums the same split-K ranges in the
 // same step order, so any of them may serve any batch.
 //
-// Launch contract (gemm_{q4,q3,f16}_{small,stream,mt2,mt4}; the Java side is GpuLinear):
+// Launch contract (gemm_{q4,q3,f16}_{small,mt2,mt4}; the Java side is GpuLinear):
 //   grid  (ceil(nBlocks/4), splits, ceil(M / (16·MT))), block 128 threads (4 warps). small: M ≤ 16, dynamic shared
-//         memory M·(kRange + 8)·2 bytes, kRange = 128·ceil(chunks/splits); stream: the same plus
-//         small_ring_bytes<KIND>() + (kRange/16)·4; mt2/mt4: none.
+//         memory M·(kRange + 8)·2 bytes, kRange = 128·ceil(chunks/splits); mt2/mt4: none.
 //   x       fp16 [M, ldx], natural input order; columns read through `perm` when it is not null
 //   perm    int [kSteps·16]: the input column of each sorted row (rows sorted by GPTQ group), -1 for padding
 //   w       packed weights: q4 [kSteps][nBlocks][32 lanes] uint4; q3 [kSteps/4][nBlocks][3][32 lanes] uint4 (two
@@ -56,48 +55,14 @@ __device__ __forceinline__ int load_unit_scales(uint4 z[2], const int* __restric
     return g;
 }
 
-// STREAM (opt-in, GpuLinear.streamDecode, not yet timed): instead of one unit in registers ahead, each lane keeps
-// SMALL_RING units in flight through its own slots of shared memory (cp.async), and the split's step groups are
-// staged with the activations, so no load waits on another. A lane reads back only what it copied itself, so the
-// ring needs no barrier. The values multiplied, and their order, are the register version's: same sums bit for bit.
-#define SMALL_RING 4
-
-// Shared bytes of the STREAM ring: 4 warps × SMALL_RING slots × (WORDS + 2 scale uint4) × 32 lanes × 16 bytes,
-// then the split's step groups. GpuLinear computes the same.
-template <int KIND> __host__ __device__ constexpr int small_ring_bytes() {
-    return 4 * SMALL_RING * (SmallUnit<KIND>::WORDS + 2) * 32 * 16;
-}
-
-// STREAM: issues the copies of unit `unit` (weights, and quantized the scales of its first group) into `slot`,
-// this lane's [word][lane] uint4 of one ring slot.
+// Keeping four units in flight per lane through shared memory (cp.async) instead of one in registers was timed
+// slower on the H100 at batch 1 (commit 084cb62) and removed.
 template <int KIND>
-__device__ __forceinline__ void issue_small_unit(uint4* slot, const uint4* __restrict__ w, const __half2* __restrict__ zs,
-                                                 const int* sg, int unit, int step0, int nb, int nBlocks, int lane, int gid) {
-    constexpr int UW = SmallUnit<KIND>::WORDS;
-    if (KIND == W_Q4) {
-#pragma unroll
-        for (int s = 0; s < 4; s++) cp_async16(slot + s * 32, &w[((size_t)(unit * 4 + s) * nBlocks + nb) * 32 + lane], true);
-    } else if (KIND == W_Q3) {
-#pragma unroll
-        for (int i = 0; i < 3; i++) cp_async16(slot + i * 32, &w[(((size_t)unit * nBlocks + nb) * 3 + i) * 32 + lane], true);
-    } else {
-#pragma unroll
-        for (int u = 0; u < 4; u++) cp_async16(slot + u * 32, &w[(((size_t)unit * nBlocks + nb) * 32 + lane) * 4 + u], true);
-    }
-    if (KIND != W_F16) {
-        const int g = sg[unit * 4 - step0];
-        const uint4* p = reinterpret_cast<const uint4*>(zs + (((size_t)g * nBlocks + nb) * 8 + gid) * 8);
-        cp_async16(slot + UW * 32, p, true);
-        cp_async16(slot + (UW + 1) * 32, p + 1, true);
-    }
-}
-
-template <int KIND, bool STREAM>
 __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
                                                 const uint4* __restrict__ w, const __half2* __restrict__ zs,
                                                 const int* __restrict__ stepGroup, float* __restrict__ partial,
                                                 int M, int N, int K, int nBlocks, int kSteps, int splits) {
-    extern __shared__ __align__(16) __half Ax[];  // [M][kRange + 8]; STREAM: then the ring, then the step groups
+    extern __shared__ __align__(16) __half Ax[];  // [M][kRange + 8]
     constexpr int SPL = SmallUnit<KIND>::STEPS, UW = SmallUnit<KIND>::WORDS;
     constexpr bool QUANT = KIND != W_F16;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -108,17 +73,12 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     const int chunks = kSteps / 8;
     const int c0 = (int)((long long)chunks * split / splits), c1 = (int)((long long)chunks * (split + 1) / splits);
     const int kr = (c1 - c0) * 128, stride = kr + 8;
-    const int step0 = c0 * 8;
-    uint4* ring = reinterpret_cast<uint4*>(Ax + M * stride);                         // STREAM only
-    int* sg = reinterpret_cast<int*>(reinterpret_cast<char*>(ring) + small_ring_bytes<KIND>());  // STREAM, quantized
 
     for (int i = threadIdx.x; i < M * kr; i += blockDim.x) {
         const int r = i / kr, kk = i - r * kr, k = c0 * 128 + kk;
         const int src = perm ? perm[k] : k;
         Ax[r * stride + kk] = (src >= 0 && src < K) ? x[(size_t)r * ldx + src] : __float2half(0.f);
     }
-    if (STREAM && QUANT)
-        for (int i = threadIdx.x; i < kr / 16; i += blockDim.x) sg[i] = stepGroup[step0 + i];
     __syncthreads();
 
     if (!active) return;
@@ -126,17 +86,8 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     uint4 cur[UW], nxt[UW];
     uint4 zc[2], zn[2];
     int gc = 0, gn = 0;  // the first group of the current and the next unit
-    uint4* myRing = ring + warp * SMALL_RING * (UW + 2) * 32 + lane;  // slot q at myRing + q·(UW + 2)·32
-    if constexpr (STREAM) {
-#pragma unroll
-        for (int q = 0; q < SMALL_RING - 1; q++) {
-            if (u0 + q < u1) issue_small_unit<KIND>(myRing + q * (UW + 2) * 32, w, zs, sg, u0 + q, step0, nb, nBlocks, lane, gid);
-            cp_async_commit();
-        }
-    } else {
-        load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
-        if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
-    }
+    load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
+    if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
     float acc[8][4];
 #pragma unroll
     for (int j = 0; j < 8; j++)
@@ -148,22 +99,7 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     const bool row0 = gid < M, row8 = gid + 8 < M;
 
     for (int u = u0; u < u1; u++) {
-        if constexpr (STREAM) {
-            cp_async_wait<SMALL_RING - 2>();  // unit u's copies (this lane's own) have landed
-            const int ahead = u + SMALL_RING - 1;  // into the slot unit u-1 used: read back by this lane already
-            if (ahead < u1)
-                issue_small_unit<KIND>(myRing + ((ahead - u0) % SMALL_RING) * (UW + 2) * 32, w, zs, sg, ahead, step0, nb,
-                                       nBlocks, lane, gid);
-            cp_async_commit();
-            const uint4* slot = myRing + ((u - u0) % SMALL_RING) * (UW + 2) * 32;
-#pragma unroll
-            for (int i = 0; i < UW; i++) cur[i] = slot[i * 32];
-            if (QUANT) {
-                zc[0] = slot[UW * 32];
-                zc[1] = slot[(UW + 1) * 32];
-                gc = sg[u * SPL - step0];
-            }
-        } else if (u + 1 < u1) {
+        if (u + 1 < u1) {
             load_unit<KIND>(nxt, w, u + 1, nb, nBlocks, lane);
             if (QUANT) gn = load_unit_scales(zn, stepGroup, zs, u + 1, nb, nBlocks, gid);
         }
@@ -171,7 +107,7 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
         for (int s = 0; s < SPL; s++) {
             uint32_t b[8][2];
             if (QUANT) {
-                const int g = STREAM ? sg[u * SPL + s - step0] : __ldg(stepGroup + u * SPL + s);
+                const int g = __ldg(stepGroup + u * SPL + s);
                 if (g != group) {
                     group = g;
                     uint4 lo = zc[0], hi = zc[1];
@@ -196,17 +132,14 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
 #pragma unroll
             for (int j = 0; j < 8; j++) mma_16816(acc[j], a, b[j]);
         }
-        if constexpr (!STREAM) {
 #pragma unroll
-            for (int i = 0; i < UW; i++) cur[i] = nxt[i];
-            if (QUANT) {
-                gc = gn;
-                zc[0] = zn[0];
-                zc[1] = zn[1];
-            }
+        for (int i = 0; i < UW; i++) cur[i] = nxt[i];
+        if (QUANT) {
+            gc = gn;
+            zc[0] = zn[0];
+            zc[1] = zn[1];
         }
     }
-    if constexpr (STREAM) cp_async_wait<0>();
     float* out = partial + (size_t)split * M * N;
 #pragma unroll
     for (int j = 0; j < 8; j++) {
@@ -221,18 +154,15 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     }
 }
 
-#define GEMM_SMALL(name, KIND, STREAM)                                                                            \
-    SPARKLLM_KERNEL void __launch_bounds__(128, 4) name(                                                         \
-        const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,      \
-        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                              \
-        gemm_small_body<KIND, STREAM>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits); \
+#define GEMM_SMALL(name, KIND)                                                                                  \
+    SPARKLLM_KERNEL void __launch_bounds__(128, 4) name(                                                       \
+        const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,    \
+        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                            \
+        gemm_small_body<KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits);      \
     }
-GEMM_SMALL(gemm_q4_small, W_Q4, false)
-GEMM_SMALL(gemm_q3_small, W_Q3, false)
-GEMM_SMALL(gemm_f16_small, W_F16, false)
-GEMM_SMALL(gemm_q4_stream, W_Q4, true)
-GEMM_SMALL(gemm_q3_stream, W_Q3, true)
-GEMM_SMALL(gemm_f16_stream, W_F16, true)
+GEMM_SMALL(gemm_q4_small, W_Q4)
+GEMM_SMALL(gemm_q3_small, W_Q3)
+GEMM_SMALL(gemm_f16_small, W_F16)
 
 // ---- batches of 17..64 rows: 16·MT rows per warp, activations staged per chunk ------------------------------
 template <int MT, int KIND>

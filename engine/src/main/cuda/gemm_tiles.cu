@@ -4,16 +4,14 @@
 // from zero in step order, and the block adds the split sums in split order, as gemm_reduce does, so a row's
 // result is the same whichever kernel the batch size picked (batch invariance).
 //
-// Launch contract (gemm_{q4,q3,f16}_tiles and _tiles_lean; the Java side is GpuLinear):
+// Launch contract (gemm_{q4,q3,f16}_tiles; the Java side is GpuLinear):
 //   grid (ceil(nBlocks/4), ceil(M/64)), block 256 threads (8 warps: 4 column blocks × 2 halves of 32 columns),
-//   dynamic shared memory TILE_STAGES · TileUnit<KIND>::BYTES (lean: LEAN_STAGES · TileUnit<KIND, 4>::BYTES).
+//   dynamic shared memory TILE_STAGES · TileUnit<KIND>::BYTES.
 //   xs      fp16 [M, ldxs] in sorted row order, kSteps·16 columns, zero where a sorted row is padding (gemm_gather
 //           writes it from the natural order; a layer without a permutation or padding passes x itself);
 //           ldxs a multiple of 8 (16-byte copies)
 //   w, zs, stepGroup, nBlocks, kSteps, splits: as in gemm.cu
 //   y       fp32 [M, ldy]: stored (accumulate = 0) or added to (accumulate = 1, the residual connection)
-//   tot     lean: 16 · 256 float4 per thread block of the grid, scratch for the finished splits' total (unused
-//           by the register variant)
 // Each warp owns all 64 rows × 32 columns (half a column block): 4 × 4 tensor-core tiles, a running split sum and
 // the split sums' total. Whole-row warps dequantise each weight once per block (two 32-row warps per column block
 // dequantised every weight twice), which is what bounds this kernel: the dequantisation competes with the
@@ -22,11 +20,9 @@
 
 #define TILE_ROWS 64
 #define TILE_STAGES 3
-#define LEAN_STAGES 4
 
-// STEPS_Q: 16-row steps per pipeline unit for the quantized kinds (fp16 weights are 4× larger: 2 steps a unit).
-template <int KIND, int STEPS_Q = 8> struct TileUnit {
-    static constexpr int STEPS = KIND == W_F16 ? 2 : STEPS_Q;               // steps per pipeline unit
+template <int KIND> struct TileUnit {
+    static constexpr int STEPS = KIND == W_F16 ? 2 : 8;                     // steps per pipeline unit (fp16: 4× larger)
     static constexpr int ROW_HALVES = STEPS * 16 + 8;                        // halves per staged row (bank spread)
     static constexpr int A_BYTES = TILE_ROWS * ROW_HALVES * 2;
     static constexpr int B_UINT4 = KIND == W_Q3 ? STEPS / 4 * 4 * 3 * 32   // quads × blocks × planes × lanes
@@ -43,11 +39,11 @@ __device__ __forceinline__ void ldmatrix_x4(uint32_t a[4], const __half* p) {
 
 // Issues the copies of pipeline unit `unit` (steps unit·STEPS ..) into `stage`: the 64 rows' activations, the four
 // column blocks' weights and, quantized, each step's group scales and group number.
-template <int KIND, int STEPS_Q>
+template <int KIND>
 __device__ __forceinline__ void issue_unit(char* stage, int unit, const __half* __restrict__ xs, int ldxs,
                                            const uint4* __restrict__ w, const __half2* __restrict__ zs,
                                            const int* __restrict__ stepGroup, int m0, int M, int nb0, int nBlocks) {
-    using U = TileUnit<KIND, STEPS_Q>;
+    using U = TileUnit<KIND>;
     const int t = threadIdx.x;
     const int step0 = unit * U::STEPS;
     __half* A = reinterpret_cast<__half*>(stage);
@@ -86,18 +82,14 @@ __device__ __forceinline__ void issue_unit(char* stage, int unit, const __half* 
     }
 }
 
-// LEAN = false: the split sums' total in registers (224 registers: one block, 8 warps per SM). LEAN = true: the
-// total of the finished splits in `tot` (global memory, the block's own slice, L2-resident), added to at each split's
-// end; the registers then hold the running split sum only, so two blocks (16 warps) fit on an SM to hide the
-// latencies that bound one block (one block of 8 warps reaches about a fifth of the SM's mma.sync rate at 256 rows).
-// Both add the same values in the same order: the results are bit-identical. LEAN is opt-in (GpuLinear.leanTiles)
-// until it has been timed; ptxas reports 80 bytes of spills for it at 128 registers.
-template <int KIND, int STEPS_Q, int STAGES, bool LEAN>
+// The split sums' total is kept in registers (224 registers: one block, 8 warps per SM). Keeping it in global
+// memory instead, so that two blocks fit on an SM, was timed slower on the H100 (commit 084cb62) and removed.
+template <int KIND>
 __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, int ldxs, const uint4* __restrict__ w,
                                                 const __half2* __restrict__ zs, const int* __restrict__ stepGroup,
                                                 float* __restrict__ y, int ldy, int accumulate, int M, int N, int nBlocks,
-                                                int kSteps, int splits, float4* __restrict__ tot4) {
-    using U = TileUnit<KIND, STEPS_Q>;
+                                                int kSteps, int splits) {
+    using U = TileUnit<KIND>;
     extern __shared__ __align__(16) char tile_smem[];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int gid = lane >> 2, tig = lane & 3;
@@ -107,7 +99,7 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
     const int m0 = blockIdx.y * TILE_ROWS;
     const int units = kSteps / U::STEPS, unitsPerChunk = 8 / U::STEPS, chunks = kSteps / 8;
 
-    float acc[4][4][4], tot[LEAN ? 1 : 4][4][4];
+    float acc[4][4][4], tot[4][4][4];
 #pragma unroll
     for (int mt = 0; mt < 4; mt++)
 #pragma unroll
@@ -115,12 +107,12 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 acc[mt][j][e] = 0.f;
-                if (!LEAN) tot[mt][j][e] = 0.f;
+                tot[mt][j][e] = 0.f;
             }
 
 #pragma unroll
-    for (int p = 0; p < STAGES - 1; p++) {
-        if (p < units) issue_unit<KIND, STEPS_Q>(tile_smem + p * U::BYTES, p, xs, ldxs, w, zs, stepGroup, m0, M, nb0, nBlocks);
+    for (int p = 0; p < TILE_STAGES - 1; p++) {
+        if (p < units) issue_unit<KIND>(tile_smem + p * U::BYTES, p, xs, ldxs, w, zs, stepGroup, m0, M, nb0, nBlocks);
         cp_async_commit();
     }
     int split = 0;
@@ -129,14 +121,14 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
     uint32_t z2[4], s2[4];
 
     for (int u = 0; u < units; u++) {
-        cp_async_wait<STAGES - 2>();
+        cp_async_wait<TILE_STAGES - 2>();
         __syncthreads();  // unit u landed for everyone; everyone is done with unit u-1, whose stage is refilled next
-        const int next = u + STAGES - 1;
+        const int next = u + TILE_STAGES - 1;
         if (next < units)
-            issue_unit<KIND, STEPS_Q>(tile_smem + (next % STAGES) * U::BYTES, next, xs, ldxs, w, zs, stepGroup, m0, M, nb0, nBlocks);
+            issue_unit<KIND>(tile_smem + (next % TILE_STAGES) * U::BYTES, next, xs, ldxs, w, zs, stepGroup, m0, M, nb0, nBlocks);
         cp_async_commit();
 
-        const char* stage = tile_smem + (u % STAGES) * U::BYTES;
+        const char* stage = tile_smem + (u % TILE_STAGES) * U::BYTES;
         const __half* A = reinterpret_cast<const __half*>(stage);
         const uint4* B = reinterpret_cast<const uint4*>(stage + U::A_BYTES);
         const uint4* Z = B + U::B_UINT4;
@@ -180,34 +172,15 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
         }
         // the end of a split: add its sum to the total, in split order, and start the next from zero
         if ((u + 1) % unitsPerChunk == 0 && (u + 1) / unitsPerChunk == splitEnd) {
-            if (LEAN) {
-                // total = 0 + split 0, then total + split 1, ...: the last split's total stays in acc
-                const bool last = split == splits - 1;
-                // this thread's 64 totals: float4 q at tot4[(block · 16 + q) · 256 + thread] (coalesced per warp)
-                float4* myTot = tot4 + (size_t)(blockIdx.y * gridDim.x + blockIdx.x) * 16 * 256 + threadIdx.x;
 #pragma unroll
-                for (int q = 0; q < 16; q++) {
-                    float* a = acc[q >> 2][q & 3];
-                    const float4 t = split == 0 ? make_float4(0.f, 0.f, 0.f, 0.f) : __ldcg(myTot + q * 256);
-                    const float4 r = make_float4(t.x + a[0], t.y + a[1], t.z + a[2], t.w + a[3]);
-                    if (last) {
-                        a[0] = r.x; a[1] = r.y; a[2] = r.z; a[3] = r.w;
-                    } else {
-                        __stcg(myTot + q * 256, r);
-                        a[0] = a[1] = a[2] = a[3] = 0.f;
+            for (int mt = 0; mt < 4; mt++)
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        tot[mt][j][e] += acc[mt][j][e];
+                        acc[mt][j][e] = 0.f;
                     }
-                }
-            } else {
-#pragma unroll
-                for (int mt = 0; mt < 4; mt++)
-#pragma unroll
-                    for (int j = 0; j < 4; j++)
-#pragma unroll
-                        for (int e = 0; e < 4; e++) {
-                            tot[mt][j][e] += acc[mt][j][e];
-                            acc[mt][j][e] = 0.f;
-                        }
-            }
             split++;
             splitEnd = (int)((long long)chunks * (split + 1) / splits);
         }
@@ -224,38 +197,22 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
                 const int m = m0 + mt * 16 + gid + h * 8;
                 if (m >= M) continue;
                 float* o = y + (size_t)m * ldy + n;
-                const float t0 = LEAN ? acc[mt][j][2 * h] : tot[LEAN ? 0 : mt][j][2 * h];
-                const float t1 = LEAN ? acc[mt][j][2 * h + 1] : tot[LEAN ? 0 : mt][j][2 * h + 1];
+                const float t0 = tot[mt][j][2 * h], t1 = tot[mt][j][2 * h + 1];
                 if (n < N) o[0] = accumulate ? o[0] + t0 : t0;
                 if (n + 1 < N) o[1] = accumulate ? o[1] + t1 : t1;
             }
         }
 }
 
-// `tot` is the lean variant's scratch (below); the register variant takes it too, unused, so both launch alike.
 #define GEMM_TILES(name, KIND)                                                                                   \
     SPARKLLM_KERNEL void __launch_bounds__(256, 1) name(                                                        \
         const __half* xs, int ldxs, const uint4* w, const __half2* zs, const int* stepGroup, float* y, int ldy, \
-        int accumulate, int M, int N, int nBlocks, int kSteps, int splits, float4* tot) {                       \
-        gemm_tiles_body<KIND, 8, TILE_STAGES, false>(xs, ldxs, w, zs, stepGroup, y, ldy, accumulate, M, N,     \
-                                                     nBlocks, kSteps, splits, tot);                             \
+        int accumulate, int M, int N, int nBlocks, int kSteps, int splits) {                                    \
+        gemm_tiles_body<KIND>(xs, ldxs, w, zs, stepGroup, y, ldy, accumulate, M, N, nBlocks, kSteps, splits);  \
     }
 GEMM_TILES(gemm_q4_tiles, W_Q4)
 GEMM_TILES(gemm_q3_tiles, W_Q3)
 GEMM_TILES(gemm_f16_tiles, W_F16)
-
-// The lean variant (LEAN above): units of 4 steps, LEAN_STAGES stages, two blocks per SM; `tot` holds
-// 16 · 256 float4 per thread block (grid.x · grid.y of them), in the workspace after the sorted activations.
-#define GEMM_TILES_LEAN(name, KIND)                                                                              \
-    SPARKLLM_KERNEL void __launch_bounds__(256, 2) name(                                                        \
-        const __half* xs, int ldxs, const uint4* w, const __half2* zs, const int* stepGroup, float* y, int ldy, \
-        int accumulate, int M, int N, int nBlocks, int kSteps, int splits, float4* tot) {                       \
-        gemm_tiles_body<KIND, 4, LEAN_STAGES, true>(xs, ldxs, w, zs, stepGroup, y, ldy, accumulate, M, N,      \
-                                                    nBlocks, kSteps, splits, tot);                              \
-    }
-GEMM_TILES_LEAN(gemm_q4_tiles_lean, W_Q4)
-GEMM_TILES_LEAN(gemm_q3_tiles_lean, W_Q3)
-GEMM_TILES_LEAN(gemm_f16_tiles_lean, W_F16)
 
 // xs[m][k] = x[m][perm[k]] (0 where perm[k] < 0), or x[m][k] (0 for k ≥ K) without a permutation: the tiled
 // kernels' activations in sorted row order. Each thread writes 8 columns (one 16-byte store); Kp is a multiple of

@@ -296,31 +296,22 @@ public final class CudaBackend implements ModelBackend {
     }
 
     /**
-     * The attention kernel: attention_partial (measured, the default) or attention_partial_wide (four value dims a
-     * lane, each position's slot kept in shared memory; not yet timed). Identical results; {@code
-     * -Dsparkllm.cuda.attention=wide}; read at each launch (a captured decode graph keeps the kernel it was captured
-     * with), so tests switch it with graphs off.
+     * The kernel variants in use, for benchmark records: always "default", the opt-in variants (stream decode, lean
+     * tiles, wide attention) having been timed on the H100 and removed. Kept only until GpuBenchmark stops recording it.
      */
-    static volatile boolean wideAttention = "wide".equals(System.getProperty("sparkllm.cuda.attention", "default"));
-
-    /** The opt-in kernel variants in use (products and attention), for benchmark records. */
     public static String kernelVariants() {
-        return GpuLinear.variants() + " attention=" + (wideAttention ? "wide" : "default");
+        return "default";
     }
 
     /** Paged attention of every row, in groups of at most {@link GpuBuffers#ATTENTION_ROWS} rows (the workspace's size). */
     private void attention(int layer, int rows, int qkvWidth, int chunks) {
         int group = c.numHeads() / c.numKvHeads();
-        boolean wide = wideAttention;
-        // attention.cu's attention_shared_floats (wide: attention_wide_shared_floats): scores and queries of the
-        // group, the warps' value sums (64 or 128 dims a pass), wide: each position's cache slot
-        int sharedBytes = (group * (GpuBuffers.ATTENTION_CHUNK + c.headDim()) + 8 * 8 * (wide ? 128 : 64)
-                + (wide ? GpuBuffers.ATTENTION_CHUNK : 0)) * 4;
+        // attention.cu's attention_shared_floats: scores and queries of the group, the warps' value sums
+        int sharedBytes = (group * (GpuBuffers.ATTENTION_CHUNK + c.headDim()) + 8 * 8 * 64) * 4;
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         for (int r0 = 0; r0 < rows; r0 += GpuBuffers.ATTENTION_ROWS) {
             int n = Math.min(GpuBuffers.ATTENTION_ROWS, rows - r0);
-            d.launch(wide ? "attention_partial_wide" : "attention_partial", n, c.numKvHeads(), chunks,
-                    GpuBuffers.ATTENTION_CHUNK, sharedBytes,
+            d.launch("attention_partial", n, c.numKvHeads(), chunks, GpuBuffers.ATTENTION_CHUNK, sharedBytes,
                     buf.wide.at((long) r0 * qkvWidth * 4), qkvWidth, buf.positions.at(r0 * 4L), buf.tableStart.at(r0 * 4L),
                     buf.blockTables, buf.keys(layer), buf.values(layer), buf.attentionParts, c.numHeads(), c.numKvHeads(),
                     c.headDim(), blockSize, buf.attentionChunks, scale);

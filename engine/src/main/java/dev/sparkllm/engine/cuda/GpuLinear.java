@@ -20,10 +20,6 @@ import java.util.List;
  * run the ranges in parallel blocks and {@code gemm_reduce} adds their partial sums; from
  * {@link #TILES_FROM_ROWS} rows the tiled kernels ({@code gemm_tiles.cu}) run all ranges in one block per tile and
  * add the range sums in the same order. Either way a row's result is the same in every batch (batch invariance).
- *
- * <p>Two kernel variants are opt-in until a GPU run has timed them against the defaults (each is checked
- * bit-identical to the defaults by {@code GpuProductTest#kernelVariantsGiveIdenticalSums}):
- * {@code -Dsparkllm.cuda.decode=stream} and {@code -Dsparkllm.cuda.tiles=lean}.
  */
 public final class GpuLinear {
 
@@ -37,25 +33,6 @@ public final class GpuLinear {
      */
     static final int TILES_FROM_ROWS = Integer.getInteger("sparkllm.cuda.tilesFromRows", 128);
     private static final int TILE_STAGES = 3;
-    private static final int LEAN_STAGES = 4;
-    /**
-     * Which tiled kernels: "regs" (gemm_*_tiles: the split total in registers, one block per SM; measured, the
-     * default) or "lean" (gemm_*_tiles_lean: the total in the workspace, two blocks per SM; not yet timed). Same
-     * sums bit for bit; {@code -Dsparkllm.cuda.tiles}; tests switch it.
-     */
-    static volatile boolean leanTiles = "lean".equals(System.getProperty("sparkllm.cuda.tiles", "regs"));
-
-    /**
-     * The decode product (up to 16 rows): "regs" (gemm_*_small: the next unit's weights in registers; measured, the
-     * default) or "stream" (gemm_*_stream: four units per lane in flight through shared memory; not yet timed).
-     * Same sums bit for bit; {@code -Dsparkllm.cuda.decode}; tests switch it.
-     */
-    static volatile boolean streamDecode = "stream".equals(System.getProperty("sparkllm.cuda.decode", "regs"));
-
-    /** The kernel variants in use, for benchmark records. */
-    public static String variants() {
-        return "decode=" + (streamDecode ? "stream" : "regs") + " tiles=" + (leanTiles ? "lean" : "regs");
-    }
 
     /** The decode kernel's staged activations at most: four 128-thread blocks per SM must fit beside each other. */
     private static final int SMALL_SHARED_MAX = 48 * 1024;
@@ -73,17 +50,12 @@ public final class GpuLinear {
         }
 
         /** gemm_tiles.cu's TileUnit::BYTES: one pipeline stage (activations, weights, scales, groups). */
-        int tileStageBytes(boolean lean) {
-            int steps = this == F16 ? 2 : lean ? 4 : 8;
+        int tileStageBytes() {
+            int steps = this == F16 ? 2 : 8;
             int a = 64 * (steps * 16 + 8) * 2;
             int b = this == Q3 ? steps / 4 * 4 * 3 * 32 : this == Q4 ? steps * 4 * 32 : steps * 4 * 32 * 4;
             int z = this == F16 ? 0 : steps * 4 * 16;
             return (a + 16 * (b + z) + steps * 4 + 127) / 128 * 128;
-        }
-
-        /** gemm.cu's small_ring_bytes: the stream decode kernel's cp.async ring, 4 warps × 4 slots × 32 lanes. */
-        int streamRingBytes() {
-            return 4 * 4 * ((this == Q3 ? 3 : 4) + 2) * 32 * 16;
         }
 
         /** Device bytes of the weights of {@code kSteps} steps and {@code nBlocks} 64-column blocks. */
@@ -130,18 +102,10 @@ public final class GpuLinear {
 
     public int outFeatures() { return outFeatures; }
 
-    /**
-     * Floats of workspace this layer needs for {@link #MAX_ROWS} rows: split-K partial sums, or the tiled kernels'
-     * sorted activations followed by the lean tiles' split totals.
-     */
+    /** Floats of workspace this layer needs for {@link #MAX_ROWS} rows: split-K partial sums, or the tiled kernels' sorted activations. */
     long workspaceFloats() {
-        return Math.max((long) splits * MAX_ROWS * outFeatures, sortedActivationFloats() + leanTotalFloats());
+        return Math.max((long) splits * MAX_ROWS * outFeatures, (long) MAX_ROWS * kSteps * 16 / 2);
     }
-
-    private long sortedActivationFloats() { return (long) MAX_ROWS * kSteps * 16 / 2; }
-
-    /** gemm_tiles.cu's lean totals: 64 floats for each of 256 threads per 64 × 256 tile. */
-    private long leanTotalFloats() { return (long) (MAX_ROWS / 64) * ((nBlocks + 3) / 4) * 256 * 64; }
 
     /** Device bytes of this layer's tensors. */
     long bytes() {
@@ -161,7 +125,7 @@ public final class GpuLinear {
      */
     void forward(CudaDevice d, DeviceBuffer x, int ldx, int rows, DeviceBuffer workspace, DeviceBuffer y, int ldy, int column,
                  boolean accumulate) {
-        int tileShared = leanTiles ? LEAN_STAGES * kind.tileStageBytes(true) : TILE_STAGES * kind.tileStageBytes(false);
+        int tileShared = TILE_STAGES * kind.tileStageBytes();
         int across = (nBlocks + 3) / 4;  // 4 column blocks (one per warp) per thread block
         for (int m0 = 0; m0 < rows; m0 += MAX_ROWS) {
             int m = Math.min(MAX_ROWS, rows - m0);
@@ -175,18 +139,15 @@ public final class GpuLinear {
                     ldxs = kSteps * 16;
                     d.launch("gemm_gather", (ldxs + 2047) / 2048, m, 1, 256, 0, xm, ldx, perm, inFeatures, xs, ldxs);
                 }
-                d.launch(kind.kernel + (leanTiles ? "tiles_lean" : "tiles"), across, (m + 63) / 64, 1, 256, tileShared, xs,
-                        ldxs, weights, zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps,
-                        splits, workspace.at(sortedActivationFloats() * 4));
+                d.launch(kind.kernel + "tiles", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
+                        zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
                 continue;
             }
             int kRange = 128 * ((kSteps / 8 + splits - 1) / splits);  // the longest split's sorted rows
             int smallShared = m * (kRange + 8) * 2;
             if (m <= 16 && smallShared <= SMALL_SHARED_MAX) {
-                // stream: the ring and the split's step groups after the staged activations
-                int shared = streamDecode ? smallShared + kind.streamRingBytes() + kRange / 16 * 4 : smallShared;
-                d.launch(kind.kernel + (streamDecode ? "stream" : "small"), across, splits, 1, 128, shared, xm, ldx, perm,
-                        weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
+                d.launch(kind.kernel + "small", across, splits, 1, 128, smallShared, xm, ldx, perm, weights, zeroScales, stepGroup,
+                        workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
             } else {
                 int mt = m <= 32 ? 2 : 4;
                 d.launch(kind.kernel + "mt" + mt, across, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0, xm, ldx, perm,

@@ -113,46 +113,6 @@ class GpuProductTest {
         assertBatchInvariant(got, rows, out);
     }
 
-    /**
-     * The opt-in kernel variants (decode streamed through shared memory, lean tiles) give the defaults' sums bit for
-     * bit, on 200 rows (tiled) and on 1 and 7 rows (decode), 4-bit and 3-bit.
-     */
-    @ParameterizedTest(name = "{0}-bit: variants identical")
-    @CsvSource({"4", "3"})
-    void kernelVariantsGiveIdenticalSums(int bits) {
-        CudaDevice d = Gpu.device();
-        int in = 8192, out = 10240, rows = 200;
-        GptqTestPacker.Packed p = GptqTestPacker.quantize(GptqTestPacker.randomWeights(in, out, 0.02, 12), in, out, bits, 128,
-                true, true, true, 6);
-        GptqTensors t = p.tensors(GptqTensors.ZeroPoints.STORED_MINUS_ONE);
-        float[] x = fp16Inputs(rows, in, 7);
-        boolean stream = GpuLinear.streamDecode, lean = GpuLinear.leanTiles;
-        try {
-            float[][][] got = d.call(() -> {
-                GpuLinear g = GpuLinears.gptq(d, List.of("test"), List.of(t));
-                try {
-                    setVariants(false, false);
-                    float[][] defaults = run(d, g, x, rows, in, out);
-                    setVariants(true, true);
-                    float[][] variants = run(d, g, x, rows, in, out);
-                    return new float[][][]{defaults, variants};
-                } finally {
-                    free(d, g);
-                }
-            });
-            String[] products = {rows + " rows (tiled)", "1 row (decode)", "7 rows (decode)"};
-            for (int i = 0; i < 3; i++) assertArrayEquals(got[0][i], got[1][i], "the variants' sums differ on " + products[i]);
-            assertBatchInvariant(got[1], rows, out);
-        } finally {
-            setVariants(stream, lean);
-        }
-    }
-
-    private static void setVariants(boolean stream, boolean lean) {
-        GpuLinear.streamDecode = stream;
-        GpuLinear.leanTiles = lean;
-    }
-
     /** Products of all rows, of row 0 alone and of the first min(7, rows) rows: {all, one, seven}. */
     static float[][] run(CudaDevice d, GpuLinear g, float[] x, int rows, int in, int out) {
         DeviceBuffer x32 = d.alloc((long) x.length * 4, "x");

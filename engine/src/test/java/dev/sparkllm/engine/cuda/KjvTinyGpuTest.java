@@ -14,7 +14,6 @@ import dev.sparkllm.engine.tokenizer.Tokenizer;
 import dev.sparkllm.engine.tokenizer.TokenizerLoader;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -26,7 +25,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -95,40 +93,6 @@ class KjvTinyGpuTest {
             assertTrue(worst <= LOGPROB_TOL, variant + ": worst log-prob difference " + worst);
             assertTrue(pplDiff <= 0.005, variant + ": perplexity differs by " + pplDiff * 100 + " %");
         } finally {
-            model.close();
-        }
-    }
-
-    /**
-     * The opt-in attention kernel (attention_partial_wide, {@code -Dsparkllm.cuda.attention=wide}) gives the default
-     * kernel's logits bit for bit: a 600-position prefill (three 256-position chunks) and a decode row after it,
-     * graphs off so that each step launches the kernel chosen.
-     */
-    @Test
-    void wideAttentionGivesIdenticalLogits() {
-        Gpu.assumeGpu();
-        Path dir = TestModels.kjvTinyVariant("main");
-        ModelDirectory model = ModelDirectory.open(dir);
-        int[] stream = Perplexity.stream(TokenizerLoader.load(dir), heldout);
-        int n = 600;
-        int[] prompt = Arrays.copyOf(stream, n);
-        int[] table = new int[(n + 1 + 15) / 16];
-        for (int b = 0; b < table.length; b++) table[b] = b;
-        boolean wide = CudaBackend.wideAttention;
-        try (CudaBackend gpu = (CudaBackend) Engines.openBackend(model, "cuda", Map.of(), n + 1, n + 1, 1)) {
-            gpu.useGraphs(false);
-            float[][] prefill = new float[2][], decode = new float[2][];
-            for (int v = 0; v < 2; v++) {
-                CudaBackend.wideAttention = v == 1;
-                prefill[v] = gpu.execute(new StepInput(List.of(new StepInput.SequenceChunk(0, prompt, 0, table,
-                        StepInput.Logits.ALL)))).logits().get(0);
-                decode[v] = gpu.execute(new StepInput(List.of(new StepInput.SequenceChunk(0, new int[]{stream[n]}, n, table,
-                        StepInput.Logits.ALL)))).logits().get(0);
-            }
-            assertArrayEquals(prefill[0], prefill[1], "prefill logits differ between the attention kernels");
-            assertArrayEquals(decode[0], decode[1], "decode logits differ between the attention kernels");
-        } finally {
-            CudaBackend.wideAttention = wide;
             model.close();
         }
     }
