@@ -52,6 +52,15 @@ __device__ __forceinline__ float block_max(float v, float* scratch) {
     return scratch[0];
 }
 
+// A split-K product's result for one element, left by its kernel as partial sums [splits][M·N] (gemm.cu): the
+// splits added from zero in split order, exactly as gemm_reduce adds them, so a consumer that reads the partial
+// sums itself (rmsnorm, rope_kv, swiglu with splits > 0) sees the very value gemm_reduce would have stored.
+__device__ __forceinline__ float split_sum(const float* __restrict__ partial, int splits, size_t total, size_t i) {
+    float s = 0.f;
+    for (int p = 0; p < splits; p++) s += partial[(size_t)p * total + i];
+    return s;
+}
+
 // D = A·B + D for one m16n8k16 tile: fp16 inputs, fp32 accumulators (PTX mma.sync, sm_80 and newer).
 // a: 4 registers of half2 (rows groupID and groupID+8, columns 2·tig.. and 2·tig+8..), b: 2 registers of
 // half2 (rows 2·tig, 2·tig+1 and 2·tig+8, 2·tig+9 of column groupID), d: rows groupID / groupID+8, columns

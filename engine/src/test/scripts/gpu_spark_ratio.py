@@ -7,7 +7,10 @@ Writes ROWS prompts, then runs `llm batch` (Spark local mode) and `llm generate 
 with --ignore-eos so every row generates exactly NEW tokens. For each run it records the process's wall time, the
 model load time it logged, its peak resident memory (VmHWM of the JVM, polled) and the GPU memory in use (nvidia-smi,
 polled). `spark_ratio` is the job's completion tokens/s over the engine's, both over the time after the model was
-loaded; `spark_ratio_wall` is the same over the whole processes (Spark's start-up and the staging included).
+loaded; `spark_ratio_wall` is the same over the whole processes (Spark's start-up and the staging included);
+`spark_ratio_generation` compares the job's generation phase alone (its summary's `generate_seconds`, the chunk jobs'
+span, less the engine's load) with the engine's time after its load: what Spark costs while rows are generated,
+without the driver's fixed seconds of set-up and checks that a short run is dominated by.
 Prints and writes OUT_DIR/spark-ratio.json; exit 1 when a row is missing or a run failed.
 """
 import argparse, glob, json, os, re, subprocess, time
@@ -63,6 +66,7 @@ job = run([a.llm, "batch", "--model", a.model, "--input", rows_path, "--output",
 outputs = [json.loads(l) for f in glob.glob(os.path.join(table, "chunk=*", "*.json")) for l in open(f) if l.strip()]
 summary_path = os.path.join(table, "_sparkllm_summary.json")
 summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
+job["generate_seconds"] = summary.get("generate_seconds")
 job["completion_tokens"] = summary.get("completion_tokens", sum(o.get("completion_tokens") or 0 for o in outputs))
 job["rows_out"] = len(outputs)
 job["rows_failed"] = sum(1 for o in outputs if o.get("error") is not None)
@@ -86,6 +90,10 @@ for r in (job, engine):
 result = {"model": a.model, "device": a.device, "rows": a.rows, "new_tokens": a.new, "job": job, "engine": engine,
           "spark_ratio": round(rate(job, True) / rate(engine, True), 3) if rate(engine, True) else None,
           "spark_ratio_wall": round(rate(job, False) / rate(engine, False), 3) if rate(engine, False) else None}
+gen = (job.get("generate_seconds") or 0) - job["load_s"]
+if gen > 0 and rate(engine, True):
+    job["tok_s_generation"] = round(job["completion_tokens"] / gen, 1)
+    result["spark_ratio_generation"] = round(job["completion_tokens"] / gen / rate(engine, True), 3)
 ok = job["exit"] == 0 and engine["exit"] == 0 and job["rows_out"] == a.rows and job["rows_failed"] == 0 \
     and engine["rows_out"] == a.rows
 result["ok"] = ok

@@ -191,6 +191,7 @@ public final class GenerateJob {
         ExecutorService pool = Executors.newFixedThreadPool(CONCURRENT_CHUNKS);
         double occupancy;
         long tokens;
+        long generateStart = System.currentTimeMillis(), generateMillis;
         try (ProgressReporter progress = new ProgressReporter(toGenerate, o.progressSeconds)) {
             List<Future<?>> jobs = new ArrayList<>();
             for (ChunkTask t : work) {
@@ -201,6 +202,7 @@ public final class GenerateJob {
                 }));
             }
             for (Future<?> f : jobs) f.get();
+            generateMillis = System.currentTimeMillis() - generateStart;
             if (toGenerate > 0) progress.finish();
             occupancy = progress.occupancy();
             tokens = progress.completionTokens();
@@ -217,7 +219,7 @@ public final class GenerateJob {
                 OutputRows.committed(spark, out, o.outputFormat, outSchema, manifest.chunks()), idColumn,
                 o.promptColumn != null ? o.promptColumn : o.messagesColumn);
         RunSummary summary = RunSummary.of(o, manifest, inputRows, totals, new RunSummary.RunFacts(toGenerate, toDrop,
-                tokens, occupancy, timings.tasks(), work.size(), System.currentTimeMillis() - start));
+                tokens, occupancy, timings.tasks(), work.size(), System.currentTimeMillis() - start, generateMillis));
         summary.write(out);
         return summary;
     }

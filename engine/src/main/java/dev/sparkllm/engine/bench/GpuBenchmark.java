@@ -57,11 +57,14 @@ public final class GpuBenchmark {
         Path out = Path.of(arg(args, "--out", "gpu-bench.json"));
         String peers = arg(args, "--peers", null);
         String model = arg(args, "--model", null);
+        String layers = arg(args, "--layers", null);
+        double memoryShare = Double.parseDouble(arg(args, "--gpu-memory-utilization", "0.85"));
         if (Arrays.asList(args).contains("--help")) {
             System.out.println("llm bench gpu [--model CHECKPOINT_DIR | --shape 7b|13b|70b [--bits 4|3] [--group 128|64|32|-1]"
                     + " [--act-order true|false]]"
                     + " [--batches 1,16,64,256] [--breakdown 1,256] [--prompt 128] [--new 256] [--prefill 2048 (0: none)]"
-                    + " [--no-kernels true]"
+                    + " [--no-kernels true] [--layers N (random shapes: fewer layers, e.g. for a profiler)]"
+                    + " [--gpu-memory-utilization 0.85]"
                     + " [--device cuda:0] [--out FILE] [--peers FILE] [--commit SHA]");
             return;
         }
@@ -75,6 +78,13 @@ public final class GpuBenchmark {
             actOrder = q.descAct();
         }
         LlamaConfig c = dir != null ? dir.config() : shape(shape);
+        if (layers != null) {
+            if (dir != null) throw new IllegalArgumentException("--layers applies to random shapes, not to --model");
+            c = withLayers(c, Integer.parseInt(layers));
+        }
+        if (!(memoryShare > 0 && memoryShare <= 1)) {
+            throw new IllegalArgumentException("--gpu-memory-utilization must be in (0, 1], got " + memoryShare);
+        }
         int maxBatch = Math.max(Arrays.stream(batches).max().orElse(1), Arrays.stream(breakdownBatches).max().orElse(1));
         int maxRows = Math.max(prefill, Math.max(2048, maxBatch));
         int context = Math.max(prompt + newTokens, prefill) + 16;
@@ -90,8 +100,8 @@ public final class GpuBenchmark {
         r.put("kernel_variants", CudaBackend.kernelVariants());
 
         int ordinal = Integer.parseInt(device.substring(5));
-        try (CudaBackend backend = dir != null ? CudaBackend.open(dir, ordinal, maxRows, 16, 0.85, 0, context)
-                : CudaBackend.openRandom(c, bits, group, actOrder, ordinal, maxRows, 16, 0.85, context)) {
+        try (CudaBackend backend = dir != null ? CudaBackend.open(dir, ordinal, maxRows, 16, memoryShare, 0, context)
+                : CudaBackend.openRandom(c, bits, group, actOrder, ordinal, maxRows, 16, memoryShare, context)) {
             r.put("device", backend.describe());
             if (dir != null) {
                 r.put("model", dir.path().toString());
@@ -259,6 +269,16 @@ public final class GpuBenchmark {
     /** Attention's matrix products over a causal prompt: QKᵀ and PV, half the square. */
     static double attentionFlops(LlamaConfig c, int n) {
         return 2.0 * 2 * c.numLayers() * c.qDim() * (double) n * n / 2;
+    }
+
+    /**
+     * The shape with {@code n} layers: every kernel keeps its launch shape, the model its per-layer work, and a
+     * profiler that saves and restores device memory around each replayed kernel has little to save.
+     */
+    static LlamaConfig withLayers(LlamaConfig c, int n) {
+        if (n < 1 || n > c.numLayers()) throw new IllegalArgumentException("--layers must be 1.." + c.numLayers() + ", got " + n);
+        return new LlamaConfig(c.vocabSize(), c.hiddenSize(), c.intermediateSize(), n, c.numHeads(), c.numKvHeads(), c.headDim(),
+                c.maxPositionEmbeddings(), c.rmsNormEps(), c.rope(), c.tieWordEmbeddings(), c.bosTokenId(), c.eosTokenIds());
     }
 
     static LlamaConfig shape(String name) {

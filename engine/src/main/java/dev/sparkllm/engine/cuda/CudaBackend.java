@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The CUDA backend: the Llama forward pass on one GPU over a batch of sequence chunks, with the weights, the
@@ -276,18 +277,16 @@ public final class CudaBackend implements ModelBackend {
         for (int l = 0; l < c.numLayers(); l++) {
             GpuModel.Layer layer = model.layers().get(l);
             d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, layer.attnNorm(), buf.xb, hidden, c.rmsNormEps());
-            for (GpuModel.Placed p : layer.qkv()) {
-                p.linear().forward(d, buf.xb, hidden, rows, buf.workspace, buf.wide, qkvWidth, p.column(), false);
-            }
+            int qkvSplits = product(layer.qkv(), rows, qkvWidth);
             d.launch("rope_kv", rows, c.numHeads() + c.numKvHeads(), 1, c.headDim() / 2, 0, buf.wide, buf.positions,
-                    buf.slots, buf.cos, buf.sin, buf.keys(l), buf.values(l), c.numHeads(), c.numKvHeads(), c.headDim());
+                    buf.slots, buf.cos, buf.sin, buf.keys(l), buf.values(l), c.numHeads(), c.numKvHeads(), c.headDim(),
+                    buf.workspace, qkvSplits, rows);
             attention(l, rows, qkvWidth, attentionChunks);
             layer.wo().forward(d, buf.xb, c.qDim(), rows, buf.workspace, buf.x, hidden, 0, true);
             d.launch("rmsnorm", rows, 1, 1, 256, 0, buf.x, null, layer.mlpNorm(), buf.xb, hidden, c.rmsNormEps());
-            for (GpuModel.Placed p : layer.gateUp()) {
-                p.linear().forward(d, buf.xb, hidden, rows, buf.workspace, buf.wide, 2 * inter, p.column(), false);
-            }
-            d.launch("swiglu", (int) (((long) rows * inter + 255) / 256), 1, 1, 256, 0, buf.wide, buf.xb, rows, inter);
+            int gateUpSplits = product(layer.gateUp(), rows, 2 * inter);
+            d.launch("swiglu", (int) (((long) rows * inter + 255) / 256), 1, 1, 256, 0, buf.wide, buf.xb, rows, inter,
+                    buf.workspace, gateUpSplits);
             layer.down().forward(d, buf.xb, inter, rows, buf.workspace, buf.x, hidden, 0, true);
         }
         if (wanted == 0) return;
@@ -296,11 +295,37 @@ public final class CudaBackend implements ModelBackend {
     }
 
     /**
-     * The kernel variants in use, for benchmark records: always "default", the opt-in variants (stream decode, lean
-     * tiles, wide attention) having been timed on the H100 and removed. Kept only until GpuBenchmark stops recording it.
+     * Whether the split-K sums of the qkv and gate/up products are added by their consumers (rope_kv, swiglu)
+     * instead of a gemm_reduce launch of their own: two launches fewer a layer in decode steps, the same values.
+     * {@code -Dsparkllm.cuda.fuseReduce=true|false}; read at each launch (a captured decode graph keeps what it was
+     * captured with), so tests switch it with graphs off.
      */
+    static volatile boolean fuseReduce = Boolean.parseBoolean(System.getProperty("sparkllm.cuda.fuseReduce", "false"));
+
+    /** Tests only: how many products left their partial sums to their consumer (fuseReduce). */
+    static final AtomicLong deferredReductions = new AtomicLong();
+
+    /** The kernel choices in use, for benchmark records. */
     public static String kernelVariants() {
-        return "default";
+        return "reduce=" + (fuseReduce ? "fused" : "separate");
+    }
+
+    /**
+     * The products of one input into {@code buf.wide} (qkv, or gate/up), side by side. A single product covering
+     * the whole width may leave its split-K sums for the consumer (fuseReduce).
+     *
+     * @return the splits left in the workspace for the consumer to add, or 0 when {@code buf.wide} holds the result
+     */
+    private int product(List<GpuModel.Placed> parts, int rows, int width) {
+        if (fuseReduce && parts.size() == 1 && parts.get(0).column() == 0 && parts.get(0).linear().outFeatures == width) {
+            int splits = parts.get(0).linear().forward(d, buf.xb, c.hiddenSize(), rows, buf.workspace, buf.wide, width, 0, false, true);
+            if (splits > 0) deferredReductions.incrementAndGet();
+            return splits;
+        }
+        for (GpuModel.Placed p : parts) {
+            p.linear().forward(d, buf.xb, c.hiddenSize(), rows, buf.workspace, buf.wide, width, p.column(), false);
+        }
+        return 0;
     }
 
     /** Paged attention of every row, in groups of at most {@link GpuBuffers#ATTENTION_ROWS} rows (the workspace's size). */

@@ -125,6 +125,23 @@ public final class GpuLinear {
      */
     void forward(CudaDevice d, DeviceBuffer x, int ldx, int rows, DeviceBuffer workspace, DeviceBuffer y, int ldy, int column,
                  boolean accumulate) {
+        forward(d, x, ldx, rows, workspace, y, ldy, column, accumulate, false);
+    }
+
+    /**
+     * As {@link #forward(CudaDevice, DeviceBuffer, int, int, DeviceBuffer, DeviceBuffer, int, int, boolean)}, but
+     * with {@code deferReduce} a product that runs as one split-K launch skips {@code gemm_reduce} and leaves its
+     * partial sums in the workspace, {@code [splits][rows][outFeatures]} floats from its start, for the next kernel
+     * to add itself (common.cuh's split_sum, the same additions in the same order: the same values). Deferring
+     * needs the result to be the whole of {@code y}'s rows (column 0, {@code ldy == outFeatures}), not added to it.
+     *
+     * @return the number of splits left in the workspace, or 0 when {@code y} holds the result
+     */
+    int forward(CudaDevice d, DeviceBuffer x, int ldx, int rows, DeviceBuffer workspace, DeviceBuffer y, int ldy, int column,
+                boolean accumulate, boolean deferReduce) {
+        if (deferReduce && (accumulate || column != 0 || ldy != outFeatures)) {
+            throw new IllegalArgumentException("a deferred reduction must write whole rows of y, not add to them");
+        }
         int tileShared = TILE_STAGES * kind.tileStageBytes();
         int across = (nBlocks + 3) / 4;  // 4 column blocks (one per warp) per thread block
         for (int m0 = 0; m0 < rows; m0 += MAX_ROWS) {
@@ -153,9 +170,11 @@ public final class GpuLinear {
                 d.launch(kind.kernel + "mt" + mt, across, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0, xm, ldx, perm,
                         weights, zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
             }
+            if (deferReduce && m == rows) return splits;  // one launch: its partial sums are the whole result
             long total = (long) m * outFeatures;
             d.launch("gemm_reduce", (int) ((total + 255) / 256), 1, 1, 256, 0, workspace, splits, m, outFeatures, ym, ldy,
                     accumulate ? 1 : 0);
         }
+        return 0;
     }
 }

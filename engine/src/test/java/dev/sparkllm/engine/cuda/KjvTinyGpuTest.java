@@ -25,6 +25,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,6 +94,45 @@ class KjvTinyGpuTest {
             assertTrue(worst <= LOGPROB_TOL, variant + ": worst log-prob difference " + worst);
             assertTrue(pplDiff <= 0.005, variant + ": perplexity differs by " + pplDiff * 100 + " %");
         } finally {
+            model.close();
+        }
+    }
+
+    /**
+     * The qkv and gate/up products' split-K sums added by rope_kv and swiglu (CudaBackend.fuseReduce) give the same
+     * logits bit for bit as a gemm_reduce launch of their own: a 40-token prefill and a decode row after it (both
+     * split-K), graphs off so that each step launches what the switch says. Fails too if nothing was deferred.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void fusedReductionGivesIdenticalLogits(String variant) {
+        Gpu.assumeGpu();
+        Path dir = TestModels.kjvTinyVariant(variant);
+        ModelDirectory model = ModelDirectory.open(dir);
+        int[] stream = Perplexity.stream(TokenizerLoader.load(dir), heldout);
+        int n = 40;
+        int[] prompt = Arrays.copyOf(stream, n);
+        int[] table = new int[(n + 1 + 15) / 16];
+        for (int b = 0; b < table.length; b++) table[b] = b;
+        boolean fused = CudaBackend.fuseReduce;
+        try (CudaBackend gpu = (CudaBackend) Engines.openBackend(model, "cuda", Map.of(), n + 1, n + 1, 1)) {
+            gpu.useGraphs(false);
+            float[][] prefill = new float[2][], decode = new float[2][];
+            for (int v = 0; v < 2; v++) {
+                CudaBackend.fuseReduce = v == 1;
+                long before = CudaBackend.deferredReductions.get();
+                prefill[v] = gpu.execute(new StepInput(List.of(new StepInput.SequenceChunk(0, prompt, 0, table,
+                        StepInput.Logits.ALL)))).logits().get(0);
+                decode[v] = gpu.execute(new StepInput(List.of(new StepInput.SequenceChunk(0, new int[]{stream[n]}, n, table,
+                        StepInput.Logits.ALL)))).logits().get(0);
+                long deferred = CudaBackend.deferredReductions.get() - before;
+                if (v == 1) assertTrue(deferred > 0, variant + ": no product left its sums to its consumer");
+                else assertEquals(0, deferred, variant + ": a product deferred its reduction with fuseReduce off");
+            }
+            assertArrayEquals(prefill[0], prefill[1], variant + ": prefill logits differ with the fused reduction");
+            assertArrayEquals(decode[0], decode[1], variant + ": decode logits differ with the fused reduction");
+        } finally {
+            CudaBackend.fuseReduce = fused;
             model.close();
         }
     }
