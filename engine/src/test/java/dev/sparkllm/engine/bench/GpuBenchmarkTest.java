@@ -2,6 +2,7 @@ package dev.sparkllm.engine.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,5 +26,18 @@ class GpuBenchmarkTest {
         assertEquals(0.021, ours.get(0).get("int4_ms").asDouble());
         assertEquals(0.056, ours.get(1).get("fp16_ms").asDouble());
         assertFalse(ours.get(2).has("fp16_ms"), "a peer row of another k is not this shape");
+    }
+
+    @Test
+    void fewerLayersKeepEveryOtherDimensionOfTheShape() {
+        var full = GpuBenchmark.shape("70b");
+        var two = GpuBenchmark.withLayers(full, 2);
+        assertEquals(2, two.numLayers());
+        assertEquals(full.hiddenSize(), two.hiddenSize());
+        assertEquals(full.intermediateSize(), two.intermediateSize());
+        assertEquals(full.numKvHeads(), two.numKvHeads());
+        assertEquals(full.vocabSize(), two.vocabSize());
+        assertThrows(IllegalArgumentException.class, () -> GpuBenchmark.withLayers(full, 0));
+        assertThrows(IllegalArgumentException.class, () -> GpuBenchmark.withLayers(full, 81));
     }
 }
