@@ -33,14 +33,10 @@ __host__ __device__ inline int attention_shared_floats(int G, int headDim) {
     return G * ATTN_CHUNK + G * headDim + ATTN_WARPS * ATTN_VHEADS * ATTN_VDIMS;
 }
 
-// A variant with four value dims a lane, eight positions' loads in flight and the positions' cache slots in shared
-// memory was timed on the H100 (commit 084cb62): no faster, and removed.
 SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
         const float* __restrict__ qkv, int qkvWidth, const int* __restrict__ positions, const int* __restrict__ tableStart,
         const int* __restrict__ blockTables, const __half* __restrict__ kCache, const __half* __restrict__ vCache,
         float* __restrict__ part, int heads, int kvHeads, int headDim, int blockSize, int maxChunks, float scale) {
-    constexpr int VPL = 2;                      // value dims per lane (a half2)
-    constexpr int VDIMS = 32 * VPL;             // value dims per pass: ATTN_VDIMS
     extern __shared__ float smem[];
     const int r = blockIdx.x, kvh = blockIdx.y, chunk = blockIdx.z;
     const int G = heads / kvHeads;
@@ -50,7 +46,7 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
     const int count = min(ATTN_CHUNK, len - start);
     float* scores = smem;                      // [G][ATTN_CHUNK]
     float* q = scores + G * ATTN_CHUNK;        // [G][headDim]
-    float* vsum = q + G * headDim;             // [ATTN_WARPS][ATTN_VHEADS][VDIMS]
+    float* vsum = q + G * headDim;             // [ATTN_WARPS][ATTN_VHEADS][ATTN_VDIMS]
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int* table = blockTables + tableStart[r];
 
@@ -116,47 +112,43 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
     }
     __syncthreads();
 
-    // Σ exp(score - max)·v: warp w sums positions w·32 .. w·32+31 (in order), lanes over VPL dims each
+    // Σ exp(score - max)·v: warp w sums positions w·32 .. w·32+31 (in order), lanes over a half2 of dims
     const int p0 = warp * (ATTN_CHUNK / ATTN_WARPS);
     const int pn = max(0, min(ATTN_CHUNK / ATTN_WARPS, count - p0));
     for (int g0 = 0; g0 < G; g0 += ATTN_VHEADS) {
         const int gn = min(ATTN_VHEADS, G - g0);
-        for (int d0 = 0; d0 < headDim; d0 += VDIMS) {
-            const int d = d0 + VPL * lane;
-            float acc[ATTN_VHEADS][VPL];
+        for (int d0 = 0; d0 < headDim; d0 += ATTN_VDIMS) {
+            const int d = d0 + 2 * lane;
+            float acc[ATTN_VHEADS][2];
 #pragma unroll
-            for (int g = 0; g < ATTN_VHEADS; g++)
-#pragma unroll
-                for (int j = 0; j < VPL; j++) acc[g][j] = 0.f;
-            if (d < headDim) {  // headDim is a multiple of 8: a lane's VPL dims are all inside or all outside
+            for (int g = 0; g < ATTN_VHEADS; g++) acc[g][0] = acc[g][1] = 0.f;
+            if (d < headDim) {
 #pragma unroll 4
                 for (int i = 0; i < pn; i++) {
                     const int p = p0 + i, pos = start + p;
                     const size_t slot = (size_t)table[pos / blockSize] * blockSize + pos % blockSize;
-                    const __half* src = vCache + (slot * kvHeads + kvh) * headDim + d;
-                    float v[VPL];
-                    const float2 a = __half22float2(*reinterpret_cast<const __half2*>(src));
-                    v[0] = a.x; v[1] = a.y;
+                    float2 v = __half22float2(*reinterpret_cast<const __half2*>(vCache + (slot * kvHeads + kvh) * headDim + d));
 #pragma unroll
                     for (int g = 0; g < ATTN_VHEADS; g++) {
                         if (g < gn) {
                             float e = scores[(g0 + g) * ATTN_CHUNK + p];
-#pragma unroll
-                            for (int j = 0; j < VPL; j++) acc[g][j] = fmaf(e, v[j], acc[g][j]);
+                            acc[g][0] = fmaf(e, v.x, acc[g][0]);
+                            acc[g][1] = fmaf(e, v.y, acc[g][1]);
                         }
                     }
                 }
             }
 #pragma unroll
-            for (int g = 0; g < ATTN_VHEADS; g++)
-#pragma unroll
-                for (int j = 0; j < VPL; j++) vsum[(warp * ATTN_VHEADS + g) * VDIMS + VPL * lane + j] = acc[g][j];
+            for (int g = 0; g < ATTN_VHEADS; g++) {
+                vsum[(warp * ATTN_VHEADS + g) * ATTN_VDIMS + 2 * lane] = acc[g][0];
+                vsum[(warp * ATTN_VHEADS + g) * ATTN_VDIMS + 2 * lane + 1] = acc[g][1];
+            }
             __syncthreads();
-            for (int i = tid; i < ATTN_VHEADS * VDIMS; i += ATTN_THREADS) {
-                const int g = i / VDIMS, dd = i % VDIMS;
+            for (int i = tid; i < ATTN_VHEADS * ATTN_VDIMS; i += ATTN_THREADS) {
+                const int g = i / ATTN_VDIMS, dd = i % ATTN_VDIMS;
                 if (g < gn && d0 + dd < headDim) {
                     float s = 0.f;
-                    for (int w = 0; w < ATTN_WARPS; w++) s += vsum[(w * ATTN_VHEADS + g) * VDIMS + dd];
+                    for (int w = 0; w < ATTN_WARPS; w++) s += vsum[(w * ATTN_VHEADS + g) * ATTN_VDIMS + dd];
                     part[(((size_t)r * heads + kvh * G + g0 + g) * maxChunks + chunk) * (headDim + 2) + 2 + d0 + dd] = s;
                 }
             }

@@ -54,7 +54,7 @@ __device__ __forceinline__ float block_max(float v, float* scratch) {
 
 // A split-K product's result for one element, left by its kernel as partial sums [splits][M·N] (gemm.cu): the
 // splits added from zero in split order, exactly as gemm_reduce adds them, so a consumer that reads the partial
-// sums itself (rmsnorm, rope_kv, swiglu with splits > 0) sees the very value gemm_reduce would have stored.
+// sums itself (rope_kv, swiglu with splits > 0) sees the very value gemm_reduce would have stored.
 __device__ __forceinline__ float split_sum(const float* __restrict__ partial, int splits, size_t total, size_t i) {
     float s = 0.f;
     for (int p = 0; p < splits; p++) s += partial[(size_t)p * total + i];

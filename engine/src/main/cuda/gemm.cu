@@ -55,8 +55,6 @@ __device__ __forceinline__ int load_unit_scales(uint4 z[2], const int* __restric
     return g;
 }
 
-// Keeping four units in flight per lane through shared memory (cp.async) instead of one in registers was timed
-// slower on the H100 at batch 1 (commit 084cb62) and removed.
 template <int KIND>
 __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
                                                 const uint4* __restrict__ w, const __half2* __restrict__ zs,
@@ -80,20 +78,20 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
         Ax[r * stride + kk] = (src >= 0 && src < K) ? x[(size_t)r * ldx + src] : __float2half(0.f);
     }
     __syncthreads();
-
     if (!active) return;
-    const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
-    uint4 cur[UW], nxt[UW];
-    uint4 zc[2], zn[2];
-    int gc = 0, gn = 0;  // the first group of the current and the next unit
-    load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
-    if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
+
     float acc[8][4];
 #pragma unroll
     for (int j = 0; j < 8; j++)
 #pragma unroll
         for (int e = 0; e < 4; e++) acc[j][e] = 0.f;
 
+    const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
+    uint4 cur[UW], nxt[UW];
+    uint4 zc[2], zn[2];
+    int gc = 0, gn = 0;  // the first group of the current and the next unit
+    load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
+    if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
     int group = -1;
     uint32_t z2[8], s2[8];
     const bool row0 = gid < M, row8 = gid + 8 < M;
@@ -154,11 +152,11 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     }
 }
 
-#define GEMM_SMALL(name, KIND)                                                                                  \
-    SPARKLLM_KERNEL void __launch_bounds__(128, 4) name(                                                       \
-        const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,    \
-        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                            \
-        gemm_small_body<KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits);      \
+#define GEMM_SMALL(name, KIND)                                                                                    \
+    SPARKLLM_KERNEL void __launch_bounds__(128, 4) name(                                                         \
+        const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,      \
+        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                              \
+        gemm_small_body<KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits);       \
     }
 GEMM_SMALL(gemm_q4_small, W_Q4)
 GEMM_SMALL(gemm_q3_small, W_Q3)

@@ -22,7 +22,7 @@
 #define TILE_STAGES 3
 
 template <int KIND> struct TileUnit {
-    static constexpr int STEPS = KIND == W_F16 ? 2 : 8;                     // steps per pipeline unit (fp16: 4× larger)
+    static constexpr int STEPS = KIND == W_F16 ? 2 : 8;                     // steps per pipeline unit
     static constexpr int ROW_HALVES = STEPS * 16 + 8;                        // halves per staged row (bank spread)
     static constexpr int A_BYTES = TILE_ROWS * ROW_HALVES * 2;
     static constexpr int B_UINT4 = KIND == W_Q3 ? STEPS / 4 * 4 * 3 * 32   // quads × blocks × planes × lanes
@@ -73,7 +73,7 @@ __device__ __forceinline__ void issue_unit(char* stage, int unit, const __half* 
         uint4* Z = B + U::B_UINT4;                 // [step][block][gid·2 + half]
         int* G = reinterpret_cast<int*>(Z + U::Z_UINT4);
         for (int i = t; i < U::Z_UINT4; i += 256) {
-            const int e = i % 16, blk = (i / 16) % 4, s = i / 64, nb = nb0 + blk;  // [step][block][16]
+            const int e = i % 16, blk = (i / 16) % 4, s = i / 64, nb = nb0 + blk;
             const bool valid = nb < nBlocks;
             const int g = __ldg(stepGroup + step0 + s);
             cp_async16(Z + i, reinterpret_cast<const uint4*>(zs + ((size_t)g * nBlocks + (valid ? nb : 0)) * 64) + e, valid);
@@ -82,8 +82,6 @@ __device__ __forceinline__ void issue_unit(char* stage, int unit, const __half* 
     }
 }
 
-// The split sums' total is kept in registers (224 registers: one block, 8 warps per SM). Keeping it in global
-// memory instead, so that two blocks fit on an SM, was timed slower on the H100 (commit 084cb62) and removed.
 template <int KIND>
 __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, int ldxs, const uint4* __restrict__ w,
                                                 const __half2* __restrict__ zs, const int* __restrict__ stepGroup,
@@ -105,10 +103,7 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
 #pragma unroll
         for (int j = 0; j < 4; j++)
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                acc[mt][j][e] = 0.f;
-                tot[mt][j][e] = 0.f;
-            }
+            for (int e = 0; e < 4; e++) acc[mt][j][e] = tot[mt][j][e] = 0.f;
 
 #pragma unroll
     for (int p = 0; p < TILE_STAGES - 1; p++) {
@@ -197,9 +192,8 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
                 const int m = m0 + mt * 16 + gid + h * 8;
                 if (m >= M) continue;
                 float* o = y + (size_t)m * ldy + n;
-                const float t0 = tot[mt][j][2 * h], t1 = tot[mt][j][2 * h + 1];
-                if (n < N) o[0] = accumulate ? o[0] + t0 : t0;
-                if (n + 1 < N) o[1] = accumulate ? o[1] + t1 : t1;
+                if (n < N) o[0] = accumulate ? o[0] + tot[mt][j][2 * h] : tot[mt][j][2 * h];
+                if (n + 1 < N) o[1] = accumulate ? o[1] + tot[mt][j][2 * h + 1] : tot[mt][j][2 * h + 1];
             }
         }
 }

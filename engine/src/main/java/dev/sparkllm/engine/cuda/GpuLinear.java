@@ -33,7 +33,6 @@ public final class GpuLinear {
      */
     static final int TILES_FROM_ROWS = Integer.getInteger("sparkllm.cuda.tilesFromRows", 128);
     private static final int TILE_STAGES = 3;
-
     /** The decode kernel's staged activations at most: four 128-thread blocks per SM must fit beside each other. */
     private static final int SMALL_SHARED_MAX = 48 * 1024;
 

@@ -55,7 +55,6 @@ class KjvTinyGpuTest {
         return TestModels.KJV_TINY_VARIANTS;
     }
 
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void teacherForcedLogitsAndPerplexityMatchCpu(String variant) {
