@@ -7,36 +7,47 @@
 //                      chunk), dynamic shared memory attention_shared_floats(G, headDim)·4 bytes, G = heads/kvHeads.
 //                      One block per (row, KV head, chunk) serves all query heads of the group, so each key and
 //                      value is read once. Writes per (row, head, chunk): the chunk's max score, its sum of
-//                      exp(score - max) and Σ exp(score - max)·v, into part [rows][heads][maxChunks][headDim + 2].
+//                      exp(score - max) and Σ exp(score - max)·v, into part [rows][heads][maxChunks][headDim + 2];
+//                      a row whose whole context is one chunk gets its output in `out` instead.
 //   attention_combine  grid (rows, heads), block headDim: merges the chunks in chunk order into out fp16
 //                      [rows, heads·headDim] (the input of the output projection).
 // q: the rotated queries inside qkv fp32 [rows, qkvWidth]. Block tables: row r's sequence's physical block ids
 // start at blockTables[tableStart[r]]. headDim: a multiple of 8 (16-byte key loads). CPU reference:
 // cpu/PagedAttention.
 //
-// Work split inside a block, chosen so that every load is independent of the others (decode is latency-bound):
-//   scores   one thread per position: its whole key row (16-byte loads) against the G queries in shared memory
+// Work split inside a block, chosen so that no load waits on another (decode at small batches is a chain of
+// memory latencies, not of arithmetic):
+//   slots    the chunk's cache slots from the block table, once, into shared memory
+//   scores   one thread per position: its whole key row (16-byte loads, all in flight together) against the G
+//            queries in shared memory
 //   softmax  one warp per query head
-//   values   each warp sums its 32 positions for 8 heads × 64 dims (lanes over dims), then the 8 warps' sums are
-//            added in warp order; the fixed assignment keeps every sum's order independent of the batch.
+//   values   each warp sums its 32 positions (all loads in flight together) for 8 heads × 128 dims (lanes over
+//            4 dims each), then the 8 warps' sums are added in warp order, 64 dims at a time; the fixed
+//            assignment keeps every sum's order independent of the batch.
+// A row whose context fits one chunk is finished here (out = Σ/l, the value attention_combine would compute from
+// a single chunk, bit for bit), and attention_combine skips it.
 #include "common.cuh"
 
 #define ATTN_CHUNK 256
 #define ATTN_THREADS 256
 #define ATTN_WARPS (ATTN_THREADS / 32)
-#define ATTN_VDIMS 64   // dims per pass of the value sum: a half2 per lane
+#define ATTN_VDIMS 64   // dims per round of the warps' value sums in shared memory
 #define ATTN_VHEADS 8   // heads per pass of the value sum
+#define ATTN_KEYS 16    // uint4 of a key row in flight per thread (a 128-dim row)
+#define ATTN_VALUES 8   // positions in flight per lane in the value sum
 
 // Shared floats attention_partial needs: scores [G][ATTN_CHUNK], queries [G][headDim], the warps' value sums
-// [ATTN_WARPS][ATTN_VHEADS][ATTN_VDIMS]. The Java side computes the same (CudaBackend.attention).
+// [ATTN_WARPS][ATTN_VHEADS][ATTN_VDIMS], the heads' sums of exponentials [G], the chunk's slots [ATTN_CHUNK]
+// (ints). The Java side computes the same (CudaBackend.attention).
 __host__ __device__ inline int attention_shared_floats(int G, int headDim) {
-    return G * ATTN_CHUNK + G * headDim + ATTN_WARPS * ATTN_VHEADS * ATTN_VDIMS;
+    return G * ATTN_CHUNK + G * headDim + ATTN_WARPS * ATTN_VHEADS * ATTN_VDIMS + G + ATTN_CHUNK;
 }
 
 SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
         const float* __restrict__ qkv, int qkvWidth, const int* __restrict__ positions, const int* __restrict__ tableStart,
         const int* __restrict__ blockTables, const __half* __restrict__ kCache, const __half* __restrict__ vCache,
-        float* __restrict__ part, int heads, int kvHeads, int headDim, int blockSize, int maxChunks, float scale) {
+        float* __restrict__ part, __half* __restrict__ out, int heads, int kvHeads, int headDim, int blockSize,
+        int maxChunks, float scale) {
     extern __shared__ float smem[];
     const int r = blockIdx.x, kvh = blockIdx.y, chunk = blockIdx.z;
     const int G = heads / kvHeads;
@@ -44,43 +55,55 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
     const int start = chunk * ATTN_CHUNK;
     if (start >= len) return;
     const int count = min(ATTN_CHUNK, len - start);
+    const bool single = len <= ATTN_CHUNK;     // the whole context in this chunk: finish here
     float* scores = smem;                      // [G][ATTN_CHUNK]
     float* q = scores + G * ATTN_CHUNK;        // [G][headDim]
     float* vsum = q + G * headDim;             // [ATTN_WARPS][ATTN_VHEADS][ATTN_VDIMS]
+    float* expSums = vsum + ATTN_WARPS * ATTN_VHEADS * ATTN_VDIMS;  // [G]
+    int* slots = reinterpret_cast<int*>(expSums + G);               // [ATTN_CHUNK]
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int* table = blockTables + tableStart[r];
 
     for (int i = tid; i < G * headDim; i += ATTN_THREADS)
         q[i] = qkv[(size_t)r * qkvWidth + (size_t)(kvh * G) * headDim + i];
+    if (tid < count) {
+        const int pos = start + tid;
+        slots[tid] = table[pos / blockSize] * blockSize + pos % blockSize;
+    }
     __syncthreads();
 
     // scores: thread p takes position start + p; dims in order, one fp32 chain per head
     if (tid < count) {
-        const int pos = start + tid;
-        const size_t slot = (size_t)table[pos / blockSize] * blockSize + pos % blockSize;
-        const uint4* k = reinterpret_cast<const uint4*>(kCache + (slot * kvHeads + kvh) * headDim);
+        const uint4* k = reinterpret_cast<const uint4*>(kCache + ((size_t)slots[tid] * kvHeads + kvh) * headDim);
+        const int rowWords = headDim / 8;
         float dot[ATTN_VHEADS];
         for (int g0 = 0; g0 < G; g0 += ATTN_VHEADS) {
             const int gn = min(ATTN_VHEADS, G - g0);
 #pragma unroll
             for (int g = 0; g < ATTN_VHEADS; g++) dot[g] = 0.f;
-#pragma unroll 4
-            for (int d8 = 0; d8 < headDim / 8; d8++) {
-                uint4 raw = __ldg(&k[d8]);
-                const __half2* h = reinterpret_cast<const __half2*>(&raw);
-                float kf[8];
+            for (int w0 = 0; w0 < rowWords; w0 += ATTN_KEYS) {
+                uint4 raw[ATTN_KEYS];
 #pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    float2 f = __half22float2(h[j]);
-                    kf[2 * j] = f.x;
-                    kf[2 * j + 1] = f.y;
-                }
+                for (int i = 0; i < ATTN_KEYS; i++)
+                    if (w0 + i < rowWords) raw[i] = __ldg(&k[w0 + i]);
 #pragma unroll
-                for (int g = 0; g < ATTN_VHEADS; g++) {
-                    if (g < gn) {
-                        const float* qg = q + (g0 + g) * headDim + d8 * 8;
+                for (int i = 0; i < ATTN_KEYS; i++) {
+                    if (w0 + i >= rowWords) continue;
+                    const __half2* h = reinterpret_cast<const __half2*>(&raw[i]);
+                    float kf[8];
 #pragma unroll
-                        for (int j = 0; j < 8; j++) dot[g] = fmaf(qg[j], kf[j], dot[g]);
+                    for (int j = 0; j < 4; j++) {
+                        float2 f = __half22float2(h[j]);
+                        kf[2 * j] = f.x;
+                        kf[2 * j + 1] = f.y;
+                    }
+#pragma unroll
+                    for (int g = 0; g < ATTN_VHEADS; g++) {
+                        if (g < gn) {
+                            const float* qg = q + (g0 + g) * headDim + (w0 + i) * 8;
+#pragma unroll
+                            for (int j = 0; j < 8; j++) dot[g] = fmaf(qg[j], kf[j], dot[g]);
+                        }
                     }
                 }
             }
@@ -105,6 +128,7 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
         }
         l = warp_sum(l);
         if (lane == 0) {
+            expSums[g] = l;
             float* dst = part + (((size_t)r * heads + kvh * G + g) * maxChunks + chunk) * (headDim + 2);
             dst[0] = m;
             dst[1] = l;
@@ -112,47 +136,67 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
     }
     __syncthreads();
 
-    // Σ exp(score - max)·v: warp w sums positions w·32 .. w·32+31 (in order), lanes over a half2 of dims
+    // Σ exp(score - max)·v: warp w sums positions w·32 .. w·32+31 (in order), each lane 4 dims of a 128-dim pass
     const int p0 = warp * (ATTN_CHUNK / ATTN_WARPS);
     const int pn = max(0, min(ATTN_CHUNK / ATTN_WARPS, count - p0));
     for (int g0 = 0; g0 < G; g0 += ATTN_VHEADS) {
         const int gn = min(ATTN_VHEADS, G - g0);
-        for (int d0 = 0; d0 < headDim; d0 += ATTN_VDIMS) {
-            const int d = d0 + 2 * lane;
-            float acc[ATTN_VHEADS][2];
+        for (int d0 = 0; d0 < headDim; d0 += 2 * ATTN_VDIMS) {
+            const int d = d0 + 4 * lane;  // headDim is a multiple of 8: d < headDim means d + 3 < headDim
+            float acc[ATTN_VHEADS][4];
 #pragma unroll
-            for (int g = 0; g < ATTN_VHEADS; g++) acc[g][0] = acc[g][1] = 0.f;
+            for (int g = 0; g < ATTN_VHEADS; g++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) acc[g][j] = 0.f;
             if (d < headDim) {
-#pragma unroll 4
-                for (int i = 0; i < pn; i++) {
-                    const int p = p0 + i, pos = start + p;
-                    const size_t slot = (size_t)table[pos / blockSize] * blockSize + pos % blockSize;
-                    float2 v = __half22float2(*reinterpret_cast<const __half2*>(vCache + (slot * kvHeads + kvh) * headDim + d));
+                for (int i0 = 0; i0 < pn; i0 += ATTN_VALUES) {
+                    uint2 raw[ATTN_VALUES];
 #pragma unroll
-                    for (int g = 0; g < ATTN_VHEADS; g++) {
-                        if (g < gn) {
-                            float e = scores[(g0 + g) * ATTN_CHUNK + p];
-                            acc[g][0] = fmaf(e, v.x, acc[g][0]);
-                            acc[g][1] = fmaf(e, v.y, acc[g][1]);
+                    for (int i = 0; i < ATTN_VALUES; i++)
+                        if (i0 + i < pn)
+                            raw[i] = *reinterpret_cast<const uint2*>(vCache + ((size_t)slots[p0 + i0 + i] * kvHeads + kvh) * headDim + d);
+#pragma unroll
+                    for (int i = 0; i < ATTN_VALUES; i++) {
+                        if (i0 + i >= pn) continue;
+                        const float2 lo = __half22float2(*reinterpret_cast<const __half2*>(&raw[i].x));
+                        const float2 hi = __half22float2(*reinterpret_cast<const __half2*>(&raw[i].y));
+#pragma unroll
+                        for (int g = 0; g < ATTN_VHEADS; g++) {
+                            if (g < gn) {
+                                const float e = scores[(g0 + g) * ATTN_CHUNK + p0 + i0 + i];
+                                acc[g][0] = fmaf(e, lo.x, acc[g][0]);
+                                acc[g][1] = fmaf(e, lo.y, acc[g][1]);
+                                acc[g][2] = fmaf(e, hi.x, acc[g][2]);
+                                acc[g][3] = fmaf(e, hi.y, acc[g][3]);
+                            }
                         }
                     }
                 }
             }
+            // the warps' sums added in warp order, 64 dims (the lanes of one half-warp) at a time
+            for (int half = 0; half < 2; half++) {
+                if ((lane >> 4) == half) {
 #pragma unroll
-            for (int g = 0; g < ATTN_VHEADS; g++) {
-                vsum[(warp * ATTN_VHEADS + g) * ATTN_VDIMS + 2 * lane] = acc[g][0];
-                vsum[(warp * ATTN_VHEADS + g) * ATTN_VDIMS + 2 * lane + 1] = acc[g][1];
-            }
-            __syncthreads();
-            for (int i = tid; i < ATTN_VHEADS * ATTN_VDIMS; i += ATTN_THREADS) {
-                const int g = i / ATTN_VDIMS, dd = i % ATTN_VDIMS;
-                if (g < gn && d0 + dd < headDim) {
-                    float s = 0.f;
-                    for (int w = 0; w < ATTN_WARPS; w++) s += vsum[(w * ATTN_VHEADS + g) * ATTN_VDIMS + dd];
-                    part[(((size_t)r * heads + kvh * G + g0 + g) * maxChunks + chunk) * (headDim + 2) + 2 + d0 + dd] = s;
+                    for (int g = 0; g < ATTN_VHEADS; g++)
+#pragma unroll
+                        for (int j = 0; j < 4; j++) vsum[(warp * ATTN_VHEADS + g) * ATTN_VDIMS + 4 * (lane & 15) + j] = acc[g][j];
                 }
+                __syncthreads();
+                for (int i = tid; i < ATTN_VHEADS * ATTN_VDIMS; i += ATTN_THREADS) {
+                    const int g = i / ATTN_VDIMS, dim = d0 + half * ATTN_VDIMS + i % ATTN_VDIMS;
+                    if (g < gn && dim < headDim) {
+                        float s = 0.f;
+                        for (int w = 0; w < ATTN_WARPS; w++) s += vsum[(w * ATTN_VHEADS + g) * ATTN_VDIMS + i % ATTN_VDIMS];
+                        const int h = kvh * G + g0 + g;
+                        if (single) {
+                            out[((size_t)r * heads + h) * headDim + dim] = __float2half(s / expSums[g0 + g]);
+                        } else {
+                            part[(((size_t)r * heads + h) * maxChunks + chunk) * (headDim + 2) + 2 + dim] = s;
+                        }
+                    }
+                }
+                __syncthreads();
             }
-            __syncthreads();
         }
     }
 }
@@ -161,6 +205,7 @@ SPARKLLM_KERNEL void attention_combine(const float* __restrict__ part, const int
                                        __half* __restrict__ out, int heads, int headDim, int maxChunks) {
     const int r = blockIdx.x, h = blockIdx.y, d = threadIdx.x;
     const int chunks = (positions[r] + ATTN_CHUNK) / ATTN_CHUNK; // ceil((position + 1) / ATTN_CHUNK)
+    if (chunks == 1) return;  // attention_partial wrote this row's output itself
     const float* base = part + ((size_t)r * heads + h) * maxChunks * (headDim + 2);
     float m = -INFINITY;
     for (int c = 0; c < chunks; c++) m = fmaxf(m, base[(size_t)c * (headDim + 2)]);

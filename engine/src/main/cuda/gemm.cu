@@ -19,6 +19,7 @@
 #include "dequant.cuh"
 
 #define A_STRIDE 136  // halves per staged activation row: 128 + 8 so the fragment loads hit 32 distinct banks
+#define SMALL_STAGE 8 // activations each thread of a small kernel stages per round
 
 // ---- decode (M ≤ 16): stream the weights ------------------------------------------------------------------
 // At batch 1..16 a product is a read of the weights; everything else must hide behind it. The block stages its
@@ -72,10 +73,36 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     const int c0 = (int)((long long)chunks * split / splits), c1 = (int)((long long)chunks * (split + 1) / splits);
     const int kr = (c1 - c0) * 128, stride = kr + 8;
 
-    for (int i = threadIdx.x; i < M * kr; i += blockDim.x) {
-        const int r = i / kr, kk = i - r * kr, k = c0 * 128 + kk;
-        const int src = perm ? perm[k] : k;
-        Ax[r * stride + kk] = (src >= 0 && src < K) ? x[(size_t)r * ldx + src] : __float2half(0.f);
+    // The first unit's weights and scales do not depend on the activations: in flight before the staging.
+    const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
+    uint4 cur[UW], nxt[UW];
+    uint4 zc[2], zn[2];
+    int gc = 0, gn = 0;  // the first group of the current and the next unit
+    if (active) {
+        load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
+        if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
+    }
+
+    // Staging, SMALL_STAGE elements per thread at a time: their perm and x loads in flight together, not one
+    // dependent pair after another (a gate/up split stages 4,096 sorted columns).
+    for (int i0 = threadIdx.x; i0 < M * kr; i0 += SMALL_STAGE * blockDim.x) {
+        int src[SMALL_STAGE];
+#pragma unroll
+        for (int j = 0; j < SMALL_STAGE; j++) {
+            const int i = i0 + j * blockDim.x, r = i / kr, k = c0 * 128 + (i - r * kr);
+            src[j] = i < M * kr ? (perm ? perm[k] : k) : -1;
+        }
+        __half v[SMALL_STAGE];
+#pragma unroll
+        for (int j = 0; j < SMALL_STAGE; j++) {
+            const int i = i0 + j * blockDim.x, r = i / kr;
+            v[j] = (src[j] >= 0 && src[j] < K) ? x[(size_t)r * ldx + src[j]] : __float2half(0.f);
+        }
+#pragma unroll
+        for (int j = 0; j < SMALL_STAGE; j++) {
+            const int i = i0 + j * blockDim.x, r = i / kr;
+            if (i < M * kr) Ax[r * stride + (i - r * kr)] = v[j];
+        }
     }
     __syncthreads();
     if (!active) return;
@@ -86,12 +113,6 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
 #pragma unroll
         for (int e = 0; e < 4; e++) acc[j][e] = 0.f;
 
-    const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
-    uint4 cur[UW], nxt[UW];
-    uint4 zc[2], zn[2];
-    int gc = 0, gn = 0;  // the first group of the current and the next unit
-    load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
-    if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
     int group = -1;
     uint32_t z2[8], s2[8];
     const bool row0 = gid < M, row8 = gid + 8 < M;
