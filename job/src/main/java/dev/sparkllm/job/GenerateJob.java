@@ -134,7 +134,19 @@ public final class GenerateJob {
         String fingerprint = settings.binding().checkOnDriver(localModel, settings);
         settings.modelFingerprint(fingerprint);
         Map<String, Object> runFingerprint = RunFingerprint.of(localModel, settings, fingerprint);
+        EngineWarmup warmup = EngineWarmup.start(spark, settings);
+        try {
+            return generateAll(spark, o, settings, runFingerprint, start);
+        } finally {
+            warmup.close();
+        }
+    }
 
+    /** Everything after the driver's checks of the model and options: input, chunks, generation, summary. */
+    private static RunSummary generateAll(SparkSession spark, JobOptions o, GenerationSettings settings,
+                                          Map<String, Object> runFingerprint, long start)
+            throws IOException, InterruptedException {
+        var hadoop = spark.sparkContext().hadoopConfiguration();
         ChunkedOutput out = new ChunkedOutput(o.output, hadoop);
         checkApart(out, o, hadoop);
         RunManifest previous = out.inspect();

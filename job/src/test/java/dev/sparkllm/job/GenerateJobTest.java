@@ -1,6 +1,8 @@
 package dev.sparkllm.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkllm.udf.EngineHolder;
+import dev.sparkllm.udf.GenerationSettings;
 import dev.sparkllm.udf.testing.FakeBinding;
 import dev.sparkllm.udf.testing.LocalSpark;
 import org.apache.spark.sql.Row;
@@ -103,6 +105,31 @@ class GenerateJobTest {
         var json = new ObjectMapper().readValue(out.resolve("_sparkllm_summary.json").toFile(), Map.class);
         assertEquals(120, ((Number) json.get("rows_ok")).intValue() + ((Number) json.get("rows_failed")).intValue());
         assertFalse(((List<?>) json.get("tasks")).isEmpty(), "per-partition timings");
+    }
+
+    @Test
+    void theEngineOpensWhileTheInputIsPreparedAndOnlyOnce() throws Exception {
+        Path in = prompts("warmup", 20);
+        // the warm-up job alone opens the engine, before any generation task exists
+        GenerationSettings settings = GenerateJob.settings(spark,
+                JobOptions.parse(args(in, tmp.resolve("warmup-out"), "--engine-option", "step_micros=7")));
+        int before = EngineHolder.creations();
+        try (EngineWarmup warmup = EngineWarmup.start(spark, settings)) {
+            assertTrue(warmup.await(60_000), "the warm-up job ended");
+        }
+        assertEquals(1, EngineHolder.creations() - before, "the warm-up opened the engine");
+        // a run with a new engine key: its warm-up and its tasks share one engine
+        RunSummary s = run(args(in, tmp.resolve("warmup-run"), "--engine-option", "step_micros=9"));
+        assertEquals(20, s.getLong("output_rows"));
+        assertEquals(2, EngineHolder.creations() - before, "one engine for the warm-up and the generation tasks");
+        // switched off, the tasks open the engine themselves
+        spark.conf().set(EngineWarmup.CONF, "false");
+        try {
+            run(args(in, tmp.resolve("warmup-off"), "--engine-option", "step_micros=11"));
+        } finally {
+            spark.conf().unset(EngineWarmup.CONF);
+        }
+        assertEquals(3, EngineHolder.creations() - before);
     }
 
     @Test
