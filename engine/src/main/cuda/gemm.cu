@@ -3,7 +3,7 @@
 // (the engine's batch-invariance rule): every kernel here and in gemm_tiles.cu sums the same split-K ranges in the
 // same step order, so any of them may serve any batch.
 //
-// Launch contract (gemm_{q4,q3,f16}_{small,mt2,mt4}; the Java side is GpuLinear):
+// Launch contract (gemm_{q4,q3,f16}_{small,small_early,mt2,mt4}; the Java side is GpuLinear):
 //   grid  (ceil(nBlocks/4), splits, ceil(M / (16·MT))), block 128 threads (4 warps). small: M ≤ 16, dynamic shared
 //         memory M·(kRange + 8)·2 bytes, kRange = 128·ceil(chunks/splits); mt2/mt4: none.
 //   x       fp16 [M, ldx], natural input order; columns read through `perm` when it is not null
@@ -56,7 +56,7 @@ __device__ __forceinline__ int load_unit_scales(uint4 z[2], const int* __restric
     return g;
 }
 
-template <int KIND>
+template <int KIND, bool EARLY>
 __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
                                                 const uint4* __restrict__ w, const __half2* __restrict__ zs,
                                                 const int* __restrict__ stepGroup, float* __restrict__ partial,
@@ -73,19 +73,26 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     const int c0 = (int)((long long)chunks * split / splits), c1 = (int)((long long)chunks * (split + 1) / splits);
     const int kr = (c1 - c0) * 128, stride = kr + 8;
 
-    // The first unit's weights and scales do not depend on the activations: in flight before the staging.
+    // EARLY: the first unit's weights and scales do not depend on the activations: in flight before the staging.
     const int u0 = c0 * 8 / SPL, u1 = c1 * 8 / SPL;
     uint4 cur[UW], nxt[UW];
     uint4 zc[2], zn[2];
     int gc = 0, gn = 0;  // the first group of the current and the next unit
-    if (active) {
+    if (EARLY && active) {
         load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
         if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
     }
 
-    // Staging, SMALL_STAGE elements per thread at a time: their perm and x loads in flight together, not one
+    if (!EARLY) {
+        for (int i = threadIdx.x; i < M * kr; i += blockDim.x) {
+            const int r = i / kr, kk = i - r * kr, k = c0 * 128 + kk;
+            const int src = perm ? perm[k] : k;
+            Ax[r * stride + kk] = (src >= 0 && src < K) ? x[(size_t)r * ldx + src] : __float2half(0.f);
+        }
+    }
+    // EARLY staging, SMALL_STAGE elements per thread at a time: their perm and x loads in flight together, not one
     // dependent pair after another (a gate/up split stages 4,096 sorted columns).
-    for (int i0 = threadIdx.x; i0 < M * kr; i0 += SMALL_STAGE * blockDim.x) {
+    for (int i0 = threadIdx.x; EARLY && i0 < M * kr; i0 += SMALL_STAGE * blockDim.x) {
         int src[SMALL_STAGE];
 #pragma unroll
         for (int j = 0; j < SMALL_STAGE; j++) {
@@ -106,6 +113,10 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     }
     __syncthreads();
     if (!active) return;
+    if (!EARLY) {
+        load_unit<KIND>(cur, w, u0, nb, nBlocks, lane);
+        if (QUANT) gc = load_unit_scales(zc, stepGroup, zs, u0, nb, nBlocks, gid);
+    }
 
     float acc[8][4];
 #pragma unroll
@@ -173,15 +184,19 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     }
 }
 
-#define GEMM_SMALL(name, KIND)                                                                                    \
+#define GEMM_SMALL(name, KIND, EARLY)                                                                             \
     SPARKLLM_KERNEL void __launch_bounds__(128, 4) name(                                                         \
         const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,      \
         float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                              \
-        gemm_small_body<KIND>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits);       \
+        gemm_small_body<KIND, EARLY>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits); \
     }
-GEMM_SMALL(gemm_q4_small, W_Q4)
-GEMM_SMALL(gemm_q3_small, W_Q3)
-GEMM_SMALL(gemm_f16_small, W_F16)
+GEMM_SMALL(gemm_q4_small, W_Q4, false)
+GEMM_SMALL(gemm_q3_small, W_Q3, false)
+GEMM_SMALL(gemm_f16_small, W_F16, false)
+// *_small_early (opt-in, -Dsparkllm.cuda.small=early, not yet run on a GPU): the same products and values.
+GEMM_SMALL(gemm_q4_small_early, W_Q4, true)
+GEMM_SMALL(gemm_q3_small_early, W_Q3, true)
+GEMM_SMALL(gemm_f16_small_early, W_F16, true)
 
 // ---- batches of 17..64 rows: 16·MT rows per warp, activations staged per chunk ------------------------------
 template <int MT, int KIND>

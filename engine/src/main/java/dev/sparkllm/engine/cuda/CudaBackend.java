@@ -302,12 +302,20 @@ public final class CudaBackend implements ModelBackend {
      */
     static volatile boolean fuseReduce = Boolean.parseBoolean(System.getProperty("sparkllm.cuda.fuseReduce", "false"));
 
+    /**
+     * Whether attention runs as {@code attention_partial_slots} (block-table slots staged once, every key and value
+     * load of a thread in flight together, one-chunk rows finished without the merge): the same values, built for
+     * decode latency, not yet run on a GPU. {@code -Dsparkllm.cuda.attention=slots}; read at each launch.
+     */
+    static volatile boolean slotsAttention = "slots".equals(System.getProperty("sparkllm.cuda.attention", "default"));
+
     /** Tests only: how many products left their partial sums to their consumer (fuseReduce). */
     static final AtomicLong deferredReductions = new AtomicLong();
 
     /** The kernel choices in use, for benchmark records. */
     public static String kernelVariants() {
-        return "reduce=" + (fuseReduce ? "fused" : "separate");
+        return "reduce=" + (fuseReduce ? "fused" : "separate") + " attention=" + (slotsAttention ? "slots" : "default")
+                + " small=" + (GpuLinear.earlySmall ? "early" : "default");
     }
 
     /**
@@ -331,19 +339,27 @@ public final class CudaBackend implements ModelBackend {
     /** Paged attention of every row, in groups of at most {@link GpuBuffers#ATTENTION_ROWS} rows (the workspace's size). */
     private void attention(int layer, int rows, int qkvWidth, int chunks) {
         int group = c.numHeads() / c.numKvHeads();
-        // attention.cu's attention_shared_floats: scores and queries of the group, the warps' value sums, the
-        // group's sums of exponentials, the chunk's cache slots
-        int sharedBytes = (group * (GpuBuffers.ATTENTION_CHUNK + c.headDim()) + 8 * 8 * 64 + group + GpuBuffers.ATTENTION_CHUNK) * 4;
+        // attention.cu's attention_shared_floats: scores and queries of the group, the warps' value sums; the
+        // slots kernel also the group's sums of exponentials and the chunk's cache slots
+        int sharedBytes = (group * (GpuBuffers.ATTENTION_CHUNK + c.headDim()) + 8 * 8 * 64
+                + (slotsAttention ? group + GpuBuffers.ATTENTION_CHUNK : 0)) * 4;
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         for (int r0 = 0; r0 < rows; r0 += GpuBuffers.ATTENTION_ROWS) {
             int n = Math.min(GpuBuffers.ATTENTION_ROWS, rows - r0);
-            d.launch("attention_partial", n, c.numKvHeads(), chunks, GpuBuffers.ATTENTION_CHUNK, sharedBytes,
-                    buf.wide.at((long) r0 * qkvWidth * 4), qkvWidth, buf.positions.at(r0 * 4L), buf.tableStart.at(r0 * 4L),
-                    buf.blockTables, buf.keys(layer), buf.values(layer), buf.attentionParts, buf.xb.at((long) r0 * c.qDim() * 2),
-                    c.numHeads(), c.numKvHeads(), c.headDim(), blockSize, buf.attentionChunks, scale);
+            var out = buf.xb.at((long) r0 * c.qDim() * 2);
+            if (slotsAttention) {
+                d.launch("attention_partial_slots", n, c.numKvHeads(), chunks, GpuBuffers.ATTENTION_CHUNK, sharedBytes,
+                        buf.wide.at((long) r0 * qkvWidth * 4), qkvWidth, buf.positions.at(r0 * 4L), buf.tableStart.at(r0 * 4L),
+                        buf.blockTables, buf.keys(layer), buf.values(layer), buf.attentionParts, out,
+                        c.numHeads(), c.numKvHeads(), c.headDim(), blockSize, buf.attentionChunks, scale);
+            } else {
+                d.launch("attention_partial", n, c.numKvHeads(), chunks, GpuBuffers.ATTENTION_CHUNK, sharedBytes,
+                        buf.wide.at((long) r0 * qkvWidth * 4), qkvWidth, buf.positions.at(r0 * 4L), buf.tableStart.at(r0 * 4L),
+                        buf.blockTables, buf.keys(layer), buf.values(layer), buf.attentionParts, c.numHeads(), c.numKvHeads(),
+                        c.headDim(), blockSize, buf.attentionChunks, scale);
+            }
             d.launch("attention_combine", n, c.numHeads(), 1, c.headDim(), 0, buf.attentionParts,
-                    buf.positions.at(r0 * 4L), buf.xb.at((long) r0 * c.qDim() * 2), c.numHeads(), c.headDim(),
-                    buf.attentionChunks);
+                    buf.positions.at(r0 * 4L), out, c.numHeads(), c.headDim(), buf.attentionChunks, slotsAttention ? 1 : 0);
         }
     }
 

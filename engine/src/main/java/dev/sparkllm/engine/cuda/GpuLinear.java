@@ -28,6 +28,12 @@ public final class GpuLinear {
     /** Thread blocks a split-K product aims for without a second wave: four 128-thread blocks per SM of a 132-SM H100/H200. */
     private static final int TARGET_BLOCKS = 528;
     /**
+     * Whether products of up to 16 rows run as {@code *_small_early} (the first weights in flight before the
+     * activations are staged, the staging 8 elements a thread at a time): the same values, not yet run on a GPU.
+     * {@code -Dsparkllm.cuda.small=early}; read at each launch.
+     */
+    static volatile boolean earlySmall = "early".equals(System.getProperty("sparkllm.cuda.small", "default"));
+    /**
      * Rows from which a launch uses the tiled kernels (gemm_tiles.cu: 64 × 256 tiles, no split-K workspace) instead
      * of split-K; both give the same sums, so this is a speed choice only. {@code -Dsparkllm.cuda.tilesFromRows}.
      */
@@ -162,7 +168,7 @@ public final class GpuLinear {
             int kRange = 128 * ((kSteps / 8 + splits - 1) / splits);  // the longest split's sorted rows
             int smallShared = m * (kRange + 8) * 2;
             if (m <= 16 && smallShared <= SMALL_SHARED_MAX) {
-                d.launch(kind.kernel + "small", across, splits, 1, 128, smallShared, xm, ldx, perm, weights, zeroScales, stepGroup,
+                d.launch(kind.kernel + (earlySmall ? "small_early" : "small"), across, splits, 1, 128, smallShared, xm, ldx, perm, weights, zeroScales, stepGroup,
                         workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
             } else {
                 int mt = m <= 32 ? 2 : 4;

@@ -136,6 +136,45 @@ class KjvTinyGpuTest {
         }
     }
 
+    /**
+     * The opt-in latency kernels ({@code -Dsparkllm.cuda.attention=slots}: attention_partial_slots, one-chunk rows
+     * finished without the merge; {@code -Dsparkllm.cuda.small=early}: *_small_early) give the default kernels'
+     * logits bit for bit: a 300-token prefill (two attention chunks), a decode row after it, and a 40-token prompt
+     * with its decode row (one chunk, finished by attention_partial_slots), graphs off.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void latencyKernelsGiveIdenticalLogits(String variant) {
+        Gpu.assumeGpu();
+        Path dir = TestModels.kjvTinyVariant(variant);
+        ModelDirectory model = ModelDirectory.open(dir);
+        int[] stream = Perplexity.stream(TokenizerLoader.load(dir), heldout);
+        boolean slots = CudaBackend.slotsAttention, early = GpuLinear.earlySmall;
+        try (CudaBackend gpu = (CudaBackend) Engines.openBackend(model, "cuda", Map.of(), 301, 301, 1)) {
+            gpu.useGraphs(false);
+            for (int n : new int[]{300, 40}) {
+                int[] prompt = Arrays.copyOf(stream, n);
+                int[] table = new int[(n + 1 + 15) / 16];
+                for (int b = 0; b < table.length; b++) table[b] = b;
+                float[][] prefill = new float[2][], decode = new float[2][];
+                for (int v = 0; v < 2; v++) {
+                    CudaBackend.slotsAttention = v == 1;
+                    GpuLinear.earlySmall = v == 1;
+                    prefill[v] = gpu.execute(new StepInput(List.of(new StepInput.SequenceChunk(0, prompt, 0, table,
+                            StepInput.Logits.ALL)))).logits().get(0);
+                    decode[v] = gpu.execute(new StepInput(List.of(new StepInput.SequenceChunk(0, new int[]{stream[n]}, n, table,
+                            StepInput.Logits.ALL)))).logits().get(0);
+                }
+                assertArrayEquals(prefill[0], prefill[1], variant + ": " + n + "-token prefill logits differ with the latency kernels");
+                assertArrayEquals(decode[0], decode[1], variant + ": decode logits after " + n + " tokens differ with the latency kernels");
+            }
+        } finally {
+            CudaBackend.slotsAttention = slots;
+            GpuLinear.earlySmall = early;
+            model.close();
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void greedyAndSeededGenerationsMatchCpu(String variant) throws Exception {
