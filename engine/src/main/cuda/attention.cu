@@ -49,6 +49,55 @@ __host__ __device__ inline int attention_slots_shared_floats(int G, int headDim)
     return attention_shared_floats(G, headDim) + G + ATTN_CHUNK;
 }
 
+// One key word (8 dims, from dim 8·word) against heads g0 .. g0+gn-1 of the queries in shared memory: dims in
+// order, one fp32 chain per head (both attention kernels, so their scores are the same).
+__device__ __forceinline__ void key_word_dots(uint4 raw, const float* q, int headDim, int g0, int gn, int word,
+                                              float dot[ATTN_VHEADS]) {
+    const __half2* h = reinterpret_cast<const __half2*>(&raw);
+    float kf[8];
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        float2 f = __half22float2(h[j]);
+        kf[2 * j] = f.x;
+        kf[2 * j + 1] = f.y;
+    }
+#pragma unroll
+    for (int g = 0; g < ATTN_VHEADS; g++) {
+        if (g < gn) {
+            const float* qg = q + (g0 + g) * headDim + word * 8;
+#pragma unroll
+            for (int j = 0; j < 8; j++) dot[g] = fmaf(qg[j], kf[j], dot[g]);
+        }
+    }
+}
+
+// Softmax pieces of a chunk: warp g takes head g; lanes over positions, then the warp's fixed butterfly. Turns
+// the scores into exp(score - max) in place and writes (max, Σ) to the head's `part` entry, and Σ to expSums[g]
+// when given.
+__device__ __forceinline__ void chunk_softmax(float* scores, int count, float* __restrict__ part, float* expSums,
+                                              int r, int heads, int kvh, int G, int chunk, int maxChunks, int headDim) {
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    for (int g = warp; g < G; g += ATTN_WARPS) {
+        float* s = scores + g * ATTN_CHUNK;
+        float m = -INFINITY;
+        for (int p = lane; p < count; p += 32) m = fmaxf(m, s[p]);
+        m = warp_max(m);
+        float l = 0.f;
+        for (int p = lane; p < count; p += 32) {
+            float e = expf(s[p] - m);
+            s[p] = e;
+            l += e;
+        }
+        l = warp_sum(l);
+        if (lane == 0) {
+            if (expSums) expSums[g] = l;
+            float* dst = part + (((size_t)r * heads + kvh * G + g) * maxChunks + chunk) * (headDim + 2);
+            dst[0] = m;
+            dst[1] = l;
+        }
+    }
+}
+
 // attention_partial: the default.
 SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
         const float* __restrict__ qkv, int qkvWidth, const int* __restrict__ positions, const int* __restrict__ tableStart,
@@ -83,23 +132,7 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
             for (int g = 0; g < ATTN_VHEADS; g++) dot[g] = 0.f;
 #pragma unroll 4
             for (int d8 = 0; d8 < headDim / 8; d8++) {
-                uint4 raw = __ldg(&k[d8]);
-                const __half2* h = reinterpret_cast<const __half2*>(&raw);
-                float kf[8];
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    float2 f = __half22float2(h[j]);
-                    kf[2 * j] = f.x;
-                    kf[2 * j + 1] = f.y;
-                }
-#pragma unroll
-                for (int g = 0; g < ATTN_VHEADS; g++) {
-                    if (g < gn) {
-                        const float* qg = q + (g0 + g) * headDim + d8 * 8;
-#pragma unroll
-                        for (int j = 0; j < 8; j++) dot[g] = fmaf(qg[j], kf[j], dot[g]);
-                    }
-                }
+                key_word_dots(__ldg(&k[d8]), q, headDim, g0, gn, d8, dot);
             }
 #pragma unroll
             for (int g = 0; g < ATTN_VHEADS; g++)
@@ -108,25 +141,7 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial(
     }
     __syncthreads();
 
-    // softmax pieces: warp g takes head g; lanes over positions, then the warp's fixed butterfly
-    for (int g = warp; g < G; g += ATTN_WARPS) {
-        float* s = scores + g * ATTN_CHUNK;
-        float m = -INFINITY;
-        for (int p = lane; p < count; p += 32) m = fmaxf(m, s[p]);
-        m = warp_max(m);
-        float l = 0.f;
-        for (int p = lane; p < count; p += 32) {
-            float e = expf(s[p] - m);
-            s[p] = e;
-            l += e;
-        }
-        l = warp_sum(l);
-        if (lane == 0) {
-            float* dst = part + (((size_t)r * heads + kvh * G + g) * maxChunks + chunk) * (headDim + 2);
-            dst[0] = m;
-            dst[1] = l;
-        }
-    }
+    chunk_softmax(scores, count, part, nullptr, r, heads, kvh, G, chunk, maxChunks, headDim);
     __syncthreads();
 
     // Σ exp(score - max)·v: warp w sums positions w·32 .. w·32+31 (in order), lanes over a half2 of dims
@@ -221,23 +236,7 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial_slots(
                     if (w0 + i < rowWords) raw[i] = __ldg(&k[w0 + i]);
 #pragma unroll
                 for (int i = 0; i < ATTN_KEYS; i++) {
-                    if (w0 + i >= rowWords) continue;
-                    const __half2* h = reinterpret_cast<const __half2*>(&raw[i]);
-                    float kf[8];
-#pragma unroll
-                    for (int j = 0; j < 4; j++) {
-                        float2 f = __half22float2(h[j]);
-                        kf[2 * j] = f.x;
-                        kf[2 * j + 1] = f.y;
-                    }
-#pragma unroll
-                    for (int g = 0; g < ATTN_VHEADS; g++) {
-                        if (g < gn) {
-                            const float* qg = q + (g0 + g) * headDim + (w0 + i) * 8;
-#pragma unroll
-                            for (int j = 0; j < 8; j++) dot[g] = fmaf(qg[j], kf[j], dot[g]);
-                        }
-                    }
+                    if (w0 + i < rowWords) key_word_dots(raw[i], q, headDim, g0, gn, w0 + i, dot);
                 }
             }
 #pragma unroll
@@ -247,26 +246,7 @@ SPARKLLM_KERNEL void __launch_bounds__(ATTN_THREADS) attention_partial_slots(
     }
     __syncthreads();
 
-    // softmax pieces: warp g takes head g; lanes over positions, then the warp's fixed butterfly
-    for (int g = warp; g < G; g += ATTN_WARPS) {
-        float* s = scores + g * ATTN_CHUNK;
-        float m = -INFINITY;
-        for (int p = lane; p < count; p += 32) m = fmaxf(m, s[p]);
-        m = warp_max(m);
-        float l = 0.f;
-        for (int p = lane; p < count; p += 32) {
-            float e = expf(s[p] - m);
-            s[p] = e;
-            l += e;
-        }
-        l = warp_sum(l);
-        if (lane == 0) {
-            expSums[g] = l;
-            float* dst = part + (((size_t)r * heads + kvh * G + g) * maxChunks + chunk) * (headDim + 2);
-            dst[0] = m;
-            dst[1] = l;
-        }
-    }
+    chunk_softmax(scores, count, part, expSums, r, heads, kvh, G, chunk, maxChunks, headDim);
     __syncthreads();
 
     // Σ exp(score - max)·v: warp w sums positions w·32 .. w·32+31 (in order), each lane 4 dims of a 128-dim pass

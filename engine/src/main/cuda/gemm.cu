@@ -56,6 +56,42 @@ __device__ __forceinline__ int load_unit_scales(uint4 z[2], const int* __restric
     return g;
 }
 
+// The small kernels' activations: rows 0..M-1 of x, columns gathered through perm for the sorted rows c0·128 ..
+// c0·128 + kr - 1, into Ax [M][kr + 8]. SMALL_STAGE elements a thread at a time, their perm and x loads in flight
+// together rather than one dependent pair after another (a gate/up split stages 4,096 sorted columns).
+__device__ __forceinline__ void stage_small_rows(__half* Ax, const __half* __restrict__ x, int ldx,
+                                                 const int* __restrict__ perm, int M, int K, int c0, int kr) {
+    const int stride = kr + 8;
+    for (int i0 = threadIdx.x; i0 < M * kr; i0 += SMALL_STAGE * blockDim.x) {
+        int src[SMALL_STAGE];
+#pragma unroll
+        for (int j = 0; j < SMALL_STAGE; j++) {
+            const int i = i0 + j * blockDim.x, r = i / kr, k = c0 * 128 + (i - r * kr);
+            src[j] = i < M * kr ? (perm ? perm[k] : k) : -1;
+        }
+        __half v[SMALL_STAGE];
+#pragma unroll
+        for (int j = 0; j < SMALL_STAGE; j++) {
+            const int i = i0 + j * blockDim.x, r = i / kr;
+            v[j] = (src[j] >= 0 && src[j] < K) ? x[(size_t)r * ldx + src[j]] : __float2half(0.f);
+        }
+#pragma unroll
+        for (int j = 0; j < SMALL_STAGE; j++) {
+            const int i = i0 + j * blockDim.x, r = i / kr;
+            if (i < M * kr) Ax[r * stride + (i - r * kr)] = v[j];
+        }
+    }
+}
+
+// The A fragments of one 16-row step at staged column kk (lane's rows gid and gid + 8; rows past M are zeros).
+__device__ __forceinline__ void small_a_fragments(uint32_t a[4], const __half* Ax, int stride, int kk, int gid,
+                                                  bool row0, bool row8) {
+    a[0] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk]) : 0u;
+    a[2] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk + 8]) : 0u;
+    a[1] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk]) : 0u;
+    a[3] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk + 8]) : 0u;
+}
+
 template <int KIND, bool EARLY>
 __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
                                                 const uint4* __restrict__ w, const __half2* __restrict__ zs,
@@ -90,27 +126,7 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
             Ax[r * stride + kk] = (src >= 0 && src < K) ? x[(size_t)r * ldx + src] : __float2half(0.f);
         }
     }
-    // EARLY staging, SMALL_STAGE elements per thread at a time: their perm and x loads in flight together, not one
-    // dependent pair after another (a gate/up split stages 4,096 sorted columns).
-    for (int i0 = threadIdx.x; EARLY && i0 < M * kr; i0 += SMALL_STAGE * blockDim.x) {
-        int src[SMALL_STAGE];
-#pragma unroll
-        for (int j = 0; j < SMALL_STAGE; j++) {
-            const int i = i0 + j * blockDim.x, r = i / kr, k = c0 * 128 + (i - r * kr);
-            src[j] = i < M * kr ? (perm ? perm[k] : k) : -1;
-        }
-        __half v[SMALL_STAGE];
-#pragma unroll
-        for (int j = 0; j < SMALL_STAGE; j++) {
-            const int i = i0 + j * blockDim.x, r = i / kr;
-            v[j] = (src[j] >= 0 && src[j] < K) ? x[(size_t)r * ldx + src[j]] : __float2half(0.f);
-        }
-#pragma unroll
-        for (int j = 0; j < SMALL_STAGE; j++) {
-            const int i = i0 + j * blockDim.x, r = i / kr;
-            if (i < M * kr) Ax[r * stride + (i - r * kr)] = v[j];
-        }
-    }
+    if (EARLY) stage_small_rows(Ax, x, ldx, perm, M, K, c0, kr);
     __syncthreads();
     if (!active) return;
     if (!EARLY) {
@@ -155,10 +171,7 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
             }
             const int kk = ((u - u0) * SPL + s) * 16 + 2 * tig;
             uint32_t a[4];
-            a[0] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk]) : 0u;
-            a[2] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk + 8]) : 0u;
-            a[1] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk]) : 0u;
-            a[3] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk + 8]) : 0u;
+            small_a_fragments(a, Ax, stride, kk, gid, row0, row8);
 #pragma unroll
             for (int j = 0; j < 8; j++) mma_16816(acc[j], a, b[j]);
         }

@@ -59,25 +59,7 @@ __global__ void __launch_bounds__(32 * WARPS, MINB) cand_q4(const __half* __rest
                 cand_scales<STEPS>(zb[d], stepGroup, zs, u0 + d, nb, nBlocks, gid);
             }
     }
-    for (int i0 = threadIdx.x; i0 < M * kr; i0 += SMALL_STAGE * blockDim.x) {
-        int src[SMALL_STAGE];
-#pragma unroll
-        for (int j = 0; j < SMALL_STAGE; j++) {
-            const int i = i0 + j * blockDim.x, r = i / kr, k = c0 * 128 + (i - r * kr);
-            src[j] = i < M * kr ? (perm ? perm[k] : k) : -1;
-        }
-        __half v[SMALL_STAGE];
-#pragma unroll
-        for (int j = 0; j < SMALL_STAGE; j++) {
-            const int i = i0 + j * blockDim.x, r = i / kr;
-            v[j] = (src[j] >= 0 && src[j] < K) ? x[(size_t)r * ldx + src[j]] : __float2half(0.f);
-        }
-#pragma unroll
-        for (int j = 0; j < SMALL_STAGE; j++) {
-            const int i = i0 + j * blockDim.x, r = i / kr;
-            if (i < M * kr) Ax[r * stride + (i - r * kr)] = v[j];
-        }
-    }
+    stage_small_rows(Ax, x, ldx, perm, M, K, c0, kr);
     __syncthreads();
     if (!active) return;
 
@@ -120,10 +102,7 @@ __global__ void __launch_bounds__(32 * WARPS, MINB) cand_q4(const __half* __rest
             }
             const int kk = ((u - u0) * STEPS + s) * 16 + 2 * tig;
             uint32_t a[4];
-            a[0] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk]) : 0u;
-            a[2] = row0 ? *reinterpret_cast<const uint32_t*>(&Ax[gid * stride + kk + 8]) : 0u;
-            a[1] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk]) : 0u;
-            a[3] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk + 8]) : 0u;
+            small_a_fragments(a, Ax, stride, kk, gid, row0, row8);
 #pragma unroll
             for (int j = 0; j < 8; j++) mma_16816(acc[j], a, b[j]);
         }

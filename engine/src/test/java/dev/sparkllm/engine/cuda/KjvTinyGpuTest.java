@@ -97,6 +97,17 @@ class KjvTinyGpuTest {
         }
     }
 
+    /** Logits of an n-token prefill of {@code stream} as sequence 0 (blocks 0, 1, …), then of its decode row. */
+    private static float[][] prefillAndDecode(CudaBackend gpu, int[] stream, int n) {
+        int[] table = new int[(n + 1 + 15) / 16];
+        for (int b = 0; b < table.length; b++) table[b] = b;
+        float[] prefill = gpu.execute(new StepInput(List.of(new StepInput.SequenceChunk(0, Arrays.copyOf(stream, n), 0, table,
+                StepInput.Logits.ALL)))).logits().get(0);
+        float[] decode = gpu.execute(new StepInput(List.of(new StepInput.SequenceChunk(0, new int[]{stream[n]}, n, table,
+                StepInput.Logits.ALL)))).logits().get(0);
+        return new float[][]{prefill, decode};
+    }
+
     /**
      * The qkv and gate/up products' split-K sums added by rope_kv and swiglu (CudaBackend.fuseReduce) give the same
      * logits bit for bit as a gemm_reduce launch of their own: a 40-token prefill and a decode row after it (both
@@ -110,9 +121,6 @@ class KjvTinyGpuTest {
         ModelDirectory model = ModelDirectory.open(dir);
         int[] stream = Perplexity.stream(TokenizerLoader.load(dir), heldout);
         int n = 40;
-        int[] prompt = Arrays.copyOf(stream, n);
-        int[] table = new int[(n + 1 + 15) / 16];
-        for (int b = 0; b < table.length; b++) table[b] = b;
         boolean fused = CudaBackend.fuseReduce;
         try (CudaBackend gpu = (CudaBackend) Engines.openBackend(model, "cuda", Map.of(), n + 1, n + 1, 1)) {
             gpu.useGraphs(false);
@@ -120,10 +128,9 @@ class KjvTinyGpuTest {
             for (int v = 0; v < 2; v++) {
                 CudaBackend.fuseReduce = v == 1;
                 long before = CudaBackend.deferredReductions.get();
-                prefill[v] = gpu.execute(new StepInput(List.of(new StepInput.SequenceChunk(0, prompt, 0, table,
-                        StepInput.Logits.ALL)))).logits().get(0);
-                decode[v] = gpu.execute(new StepInput(List.of(new StepInput.SequenceChunk(0, new int[]{stream[n]}, n, table,
-                        StepInput.Logits.ALL)))).logits().get(0);
+                float[][] logits = prefillAndDecode(gpu, stream, n);
+                prefill[v] = logits[0];
+                decode[v] = logits[1];
                 long deferred = CudaBackend.deferredReductions.get() - before;
                 if (v == 1) assertTrue(deferred > 0, variant + ": no product left its sums to its consumer");
                 else assertEquals(0, deferred, variant + ": a product deferred its reduction with fuseReduce off");
@@ -153,20 +160,14 @@ class KjvTinyGpuTest {
         try (CudaBackend gpu = (CudaBackend) Engines.openBackend(model, "cuda", Map.of(), 301, 301, 1)) {
             gpu.useGraphs(false);
             for (int n : new int[]{300, 40}) {
-                int[] prompt = Arrays.copyOf(stream, n);
-                int[] table = new int[(n + 1 + 15) / 16];
-                for (int b = 0; b < table.length; b++) table[b] = b;
-                float[][] prefill = new float[2][], decode = new float[2][];
-                for (int v = 0; v < 2; v++) {
-                    CudaBackend.slotsAttention = v == 1;
-                    GpuLinear.earlySmall = v == 1;
-                    prefill[v] = gpu.execute(new StepInput(List.of(new StepInput.SequenceChunk(0, prompt, 0, table,
-                            StepInput.Logits.ALL)))).logits().get(0);
-                    decode[v] = gpu.execute(new StepInput(List.of(new StepInput.SequenceChunk(0, new int[]{stream[n]}, n, table,
-                            StepInput.Logits.ALL)))).logits().get(0);
-                }
-                assertArrayEquals(prefill[0], prefill[1], variant + ": " + n + "-token prefill logits differ with the latency kernels");
-                assertArrayEquals(decode[0], decode[1], variant + ": decode logits after " + n + " tokens differ with the latency kernels");
+                CudaBackend.slotsAttention = false;
+                GpuLinear.earlySmall = false;
+                float[][] defaults = prefillAndDecode(gpu, stream, n);
+                CudaBackend.slotsAttention = true;
+                GpuLinear.earlySmall = true;
+                float[][] latency = prefillAndDecode(gpu, stream, n);
+                assertArrayEquals(defaults[0], latency[0], variant + ": " + n + "-token prefill logits differ with the latency kernels");
+                assertArrayEquals(defaults[1], latency[1], variant + ": decode logits after " + n + " tokens differ with the latency kernels");
             }
         } finally {
             CudaBackend.slotsAttention = slots;
