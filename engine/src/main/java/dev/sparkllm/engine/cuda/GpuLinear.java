@@ -38,7 +38,15 @@ public final class GpuLinear {
      * of split-K; both give the same sums, so this is a speed choice only. {@code -Dsparkllm.cuda.tilesFromRows}.
      */
     static final int TILES_FROM_ROWS = Integer.getInteger("sparkllm.cuda.tilesFromRows", 128);
+    /**
+     * Whether the tiled products run as {@code *_tiles_ksplit} (warps of 64 × 64 outputs in two groups that take
+     * alternate split-K ranges at once, the range sums added in order in shared memory): the same values, not yet
+     * run on a GPU. {@code -Dsparkllm.cuda.tiles=ksplit}; read at each launch.
+     */
+    static volatile boolean ksplitTiles = "ksplit".equals(System.getProperty("sparkllm.cuda.tiles", "default"));
     private static final int TILE_STAGES = 3;
+    /** gemm_tiles.cu's KSPLIT_STAGES (per group) and KSPLIT_TOTAL_BYTES (the tile's fp32 total). */
+    private static final int KSPLIT_STAGES = 3, KSPLIT_TOTAL_BYTES = 64 * 256 * 4;
     /** The decode kernel's staged activations at most: four 128-thread blocks per SM must fit beside each other. */
     private static final int SMALL_SHARED_MAX = 48 * 1024;
 
@@ -56,7 +64,15 @@ public final class GpuLinear {
 
         /** gemm_tiles.cu's TileUnit::BYTES: one pipeline stage (activations, weights, scales, groups). */
         int tileStageBytes() {
-            int steps = this == F16 ? 2 : 8;
+            return tileStageBytes(this == F16 ? 2 : 8);
+        }
+
+        /** The same for the ksplit kernels' units (KsplitSteps). */
+        int ksplitStageBytes() {
+            return tileStageBytes(this == F16 ? 2 : 4);
+        }
+
+        private int tileStageBytes(int steps) {
             int a = 64 * (steps * 16 + 8) * 2;
             int b = this == Q3 ? steps / 4 * 4 * 3 * 32 : this == Q4 ? steps * 4 * 32 : steps * 4 * 32 * 4;
             int z = this == F16 ? 0 : steps * 4 * 16;
@@ -147,7 +163,9 @@ public final class GpuLinear {
         if (deferReduce && (accumulate || column != 0 || ldy != outFeatures)) {
             throw new IllegalArgumentException("a deferred reduction must write whole rows of y, not add to them");
         }
-        int tileShared = TILE_STAGES * kind.tileStageBytes();
+        boolean ksplit = ksplitTiles;
+        int tileShared = ksplit ? KSPLIT_TOTAL_BYTES + 2 * KSPLIT_STAGES * kind.ksplitStageBytes()
+                : TILE_STAGES * kind.tileStageBytes();
         int across = (nBlocks + 3) / 4;  // 4 column blocks (one per warp) per thread block
         for (int m0 = 0; m0 < rows; m0 += MAX_ROWS) {
             int m = Math.min(MAX_ROWS, rows - m0);
@@ -161,8 +179,13 @@ public final class GpuLinear {
                     ldxs = kSteps * 16;
                     d.launch("gemm_gather", (ldxs + 2047) / 2048, m, 1, 256, 0, xm, ldx, perm, inFeatures, xs, ldxs);
                 }
-                d.launch(kind.kernel + "tiles", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
-                        zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
+                if (ksplit) {  // row tiles first (grid x), so one column group's row tiles share its weights in L2
+                    d.launch(kind.kernel + "tiles_ksplit", (m + 63) / 64, across, 1, 256, tileShared, xs, ldxs, weights,
+                            zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
+                } else {
+                    d.launch(kind.kernel + "tiles", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
+                            zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
+                }
                 continue;
             }
             int kRange = 128 * ((kSteps / 8 + splits - 1) / splits);  // the longest split's sorted rows

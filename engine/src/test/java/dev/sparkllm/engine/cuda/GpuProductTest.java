@@ -79,6 +79,57 @@ class GpuProductTest {
         assertBatchInvariant(got, rows, out);
     }
 
+    /**
+     * The opt-in ksplit tiled kernels ({@code -Dsparkllm.cuda.tiles=ksplit}) give the default tiled kernels' values bit
+     * for bit, and so split-K's: an odd split count (qkv, 13), 16 (o, down), every weight kind, a partial row tile
+     * and columns not a multiple of 64.
+     */
+    @ParameterizedTest(name = "{0}-bit g{1} act-order {2}: {3} x {4}, {5} rows")
+    @CsvSource({
+            "4, 128, true,  8192, 10240, 200",
+            "4, 128, true, 28672,  8192, 256",
+            "3, 128, true,  8192, 10240, 130",
+            "4,  32, false, 8192,  8192, 128",
+            "4,  32, true,   384,   200, 300",
+            "16,  0, false, 8192,  4096, 130",
+    })
+    void ksplitTilesGiveTheDefaultTilesValues(int bits, int group, boolean actOrder, int in, int out, int rows) {
+        CudaDevice d = Gpu.device();
+        float[] x = fp16Inputs(rows, in, 6);
+        GptqTensors t = bits == 16 ? null : GptqTestPacker.quantize(GptqTestPacker.randomWeights(in, out, 0.02, 12), in,
+                out, bits, group, actOrder, true, true, 5).tensors(GptqTensors.ZeroPoints.STORED_MINUS_ONE);
+        float[] w = bits == 16 ? GptqTestPacker.randomWeights(in, out, 0.02, 12) : null;
+        boolean before = GpuLinear.ksplitTiles;
+        float[][][] got = new float[2][][];
+        try {
+            d.call(() -> {
+                GpuLinear g;
+                DeviceBuffer raw = null;
+                if (t != null) {
+                    g = GpuLinears.gptq(d, List.of("test"), List.of(t));
+                } else {
+                    raw = d.alloc((long) w.length * 4, "dense test weight");
+                    d.upload(raw, w, w.length);
+                    g = GpuLinears.dense(d, List.of("dense"), List.of(new GpuLinears.RawDense(raw, 2, out)), in);
+                }
+                try {
+                    for (int v = 0; v < 2; v++) {
+                        GpuLinear.ksplitTiles = v == 1;
+                        got[v] = run(d, g, x, rows, in, out);
+                    }
+                } finally {
+                    free(d, g);
+                    if (raw != null) d.free(raw);
+                }
+                return null;
+            });
+        } finally {
+            GpuLinear.ksplitTiles = before;
+        }
+        assertArrayEquals(got[0][0], got[1][0], "ksplit tiles differ from the default tiles");
+        assertBatchInvariant(got[1], rows, out);
+    }
+
     /** The lm_head shape at decode batch sizes (split-K kernels) and a prefill-sized batch (tiled kernels). */
     @ParameterizedTest(name = "dense 8192 x {0}, {1} rows")
     @CsvSource({"32000, 9", "4096, 130"})

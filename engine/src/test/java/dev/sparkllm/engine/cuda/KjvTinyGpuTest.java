@@ -176,6 +176,32 @@ class KjvTinyGpuTest {
         }
     }
 
+    /**
+     * The opt-in ksplit tiled products (GpuLinear.ksplitTiles) give the same logits bit for bit as the default tiled
+     * ones: a 300-token prefill (a 256-row tiled launch, residual additions included) and a decode row after it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void ksplitTilesGiveIdenticalLogits(String variant) {
+        Gpu.assumeGpu();
+        Path dir = TestModels.kjvTinyVariant(variant);
+        ModelDirectory model = ModelDirectory.open(dir);
+        int[] stream = Perplexity.stream(TokenizerLoader.load(dir), heldout);
+        boolean ksplit = GpuLinear.ksplitTiles;
+        try (CudaBackend gpu = (CudaBackend) Engines.openBackend(model, "cuda", Map.of(), 301, 301, 1)) {
+            gpu.useGraphs(false);
+            GpuLinear.ksplitTiles = false;
+            float[][] defaults = prefillAndDecode(gpu, stream, 300);
+            GpuLinear.ksplitTiles = true;
+            float[][] ksplitLogits = prefillAndDecode(gpu, stream, 300);
+            assertArrayEquals(defaults[0], ksplitLogits[0], variant + ": prefill logits differ with the ksplit tiles");
+            assertArrayEquals(defaults[1], ksplitLogits[1], variant + ": decode logits differ with the ksplit tiles");
+        } finally {
+            GpuLinear.ksplitTiles = ksplit;
+            model.close();
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void greedyAndSeededGenerationsMatchCpu(String variant) throws Exception {
