@@ -315,7 +315,7 @@ public final class CudaBackend implements ModelBackend {
     /** The kernel choices in use, for benchmark records. */
     public static String kernelVariants() {
         return "reduce=" + (fuseReduce ? "fused" : "separate") + " attention=" + (slotsAttention ? "slots" : "default")
-                + " small=" + (GpuLinear.earlySmall ? "early" : "default") + " tiles=" + (GpuLinear.ksplitTiles ? "ksplit" : "default");
+                + " small=" + (GpuLinear.earlySmall ? "early" : "default") + " tiles=" + GpuLinear.tiles;
     }
 
     /**

@@ -39,11 +39,12 @@ public final class GpuLinear {
      */
     static final int TILES_FROM_ROWS = Integer.getInteger("sparkllm.cuda.tilesFromRows", 128);
     /**
-     * Whether the tiled products run as {@code *_tiles_ksplit} (warps of 64 × 64 outputs in two groups that take
-     * alternate split-K ranges at once, the range sums added in order in shared memory): the same values, not yet
-     * run on a GPU. {@code -Dsparkllm.cuda.tiles=ksplit}; read at each launch.
+     * Which tiled kernels run, {@code -Dsparkllm.cuda.tiles=default|rows|ksplit}, read at each launch. Under trial, the
+     * same values, not yet run on a GPU: {@code rows}, the default kernels with row tiles first in the grid (a column
+     * group's weights read once for all row tiles); {@code ksplit}, warps of 64 × 64 outputs in two groups that take
+     * alternate split-K ranges at once, the range sums added in order in shared memory, row tiles first too.
      */
-    static volatile boolean ksplitTiles = "ksplit".equals(System.getProperty("sparkllm.cuda.tiles", "default"));
+    static volatile String tiles = System.getProperty("sparkllm.cuda.tiles", "default");
     private static final int TILE_STAGES = 3;
     /** gemm_tiles.cu's KSPLIT_STAGES (per group) and KSPLIT_TOTAL_BYTES (the tile's fp32 total). */
     private static final int KSPLIT_STAGES = 3, KSPLIT_TOTAL_BYTES = 64 * 256 * 4;
@@ -163,7 +164,8 @@ public final class GpuLinear {
         if (deferReduce && (accumulate || column != 0 || ldy != outFeatures)) {
             throw new IllegalArgumentException("a deferred reduction must write whole rows of y, not add to them");
         }
-        boolean ksplit = ksplitTiles;
+        String variant = tiles;
+        boolean ksplit = variant.equals("ksplit"), rowsFirst = ksplit || variant.equals("rows");
         int tileShared = ksplit ? KSPLIT_TOTAL_BYTES + 2 * KSPLIT_STAGES * kind.ksplitStageBytes()
                 : TILE_STAGES * kind.tileStageBytes();
         int across = (nBlocks + 3) / 4;  // 4 column blocks (one per warp) per thread block
@@ -179,9 +181,10 @@ public final class GpuLinear {
                     ldxs = kSteps * 16;
                     d.launch("gemm_gather", (ldxs + 2047) / 2048, m, 1, 256, 0, xm, ldx, perm, inFeatures, xs, ldxs);
                 }
-                if (ksplit) {  // row tiles first (grid x), so one column group's row tiles share its weights in L2
-                    d.launch(kind.kernel + "tiles_ksplit", (m + 63) / 64, across, 1, 256, tileShared, xs, ldxs, weights,
-                            zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
+                if (rowsFirst) {  // row tiles first (grid x), so one column group's row tiles share its weights in L2
+                    d.launch(kind.kernel + (ksplit ? "tiles_ksplit" : "tiles_rows"), (m + 63) / 64, across, 1, 256,
+                            tileShared, xs, ldxs, weights, zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m,
+                            outFeatures, nBlocks, kSteps, splits);
                 } else {
                     d.launch(kind.kernel + "tiles", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
                             zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);

@@ -80,7 +80,7 @@ class GpuProductTest {
     }
 
     /**
-     * The opt-in ksplit tiled kernels ({@code -Dsparkllm.cuda.tiles=ksplit}) give the default tiled kernels' values bit
+     * The opt-in tiled kernels ({@code -Dsparkllm.cuda.tiles=rows|ksplit}) give the default tiled kernels' values bit
      * for bit, and so split-K's: an odd split count (qkv, 13), 16 (o, down), every weight kind, a partial row tile
      * and columns not a multiple of 64.
      */
@@ -93,14 +93,15 @@ class GpuProductTest {
             "4,  32, true,   384,   200, 300",
             "16,  0, false, 8192,  4096, 130",
     })
-    void ksplitTilesGiveTheDefaultTilesValues(int bits, int group, boolean actOrder, int in, int out, int rows) {
+    void tiledVariantsGiveTheDefaultTilesValues(int bits, int group, boolean actOrder, int in, int out, int rows) {
         CudaDevice d = Gpu.device();
         float[] x = fp16Inputs(rows, in, 6);
         GptqTensors t = bits == 16 ? null : GptqTestPacker.quantize(GptqTestPacker.randomWeights(in, out, 0.02, 12), in,
                 out, bits, group, actOrder, true, true, 5).tensors(GptqTensors.ZeroPoints.STORED_MINUS_ONE);
         float[] w = bits == 16 ? GptqTestPacker.randomWeights(in, out, 0.02, 12) : null;
-        boolean before = GpuLinear.ksplitTiles;
-        float[][][] got = new float[2][][];
+        String before = GpuLinear.tiles;
+        String[] variants = {"default", "rows", "ksplit"};
+        float[][][] got = new float[variants.length][][];
         try {
             d.call(() -> {
                 GpuLinear g;
@@ -113,8 +114,8 @@ class GpuProductTest {
                     g = GpuLinears.dense(d, List.of("dense"), List.of(new GpuLinears.RawDense(raw, 2, out)), in);
                 }
                 try {
-                    for (int v = 0; v < 2; v++) {
-                        GpuLinear.ksplitTiles = v == 1;
+                    for (int v = 0; v < variants.length; v++) {
+                        GpuLinear.tiles = variants[v];
                         got[v] = run(d, g, x, rows, in, out);
                     }
                 } finally {
@@ -124,10 +125,12 @@ class GpuProductTest {
                 return null;
             });
         } finally {
-            GpuLinear.ksplitTiles = before;
+            GpuLinear.tiles = before;
         }
-        assertArrayEquals(got[0][0], got[1][0], "ksplit tiles differ from the default tiles");
-        assertBatchInvariant(got[1], rows, out);
+        for (int v = 1; v < variants.length; v++) {
+            assertArrayEquals(got[0][0], got[v][0], variants[v] + " tiles differ from the default tiles");
+            assertBatchInvariant(got[v], rows, out);
+        }
     }
 
     /** The lm_head shape at decode batch sizes (split-K kernels) and a prefill-sized batch (tiled kernels). */

@@ -177,27 +177,29 @@ class KjvTinyGpuTest {
     }
 
     /**
-     * The opt-in ksplit tiled products (GpuLinear.ksplitTiles) give the same logits bit for bit as the default tiled
+     * The opt-in tiled products (GpuLinear.tiles = rows, ksplit) give the same logits bit for bit as the default tiled
      * ones: a 300-token prefill (a 256-row tiled launch, residual additions included) and a decode row after it.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
-    void ksplitTilesGiveIdenticalLogits(String variant) {
+    void tiledVariantsGiveIdenticalLogits(String variant) {
         Gpu.assumeGpu();
         Path dir = TestModels.kjvTinyVariant(variant);
         ModelDirectory model = ModelDirectory.open(dir);
         int[] stream = Perplexity.stream(TokenizerLoader.load(dir), heldout);
-        boolean ksplit = GpuLinear.ksplitTiles;
+        String before = GpuLinear.tiles;
         try (CudaBackend gpu = (CudaBackend) Engines.openBackend(model, "cuda", Map.of(), 301, 301, 1)) {
             gpu.useGraphs(false);
-            GpuLinear.ksplitTiles = false;
+            GpuLinear.tiles = "default";
             float[][] defaults = prefillAndDecode(gpu, stream, 300);
-            GpuLinear.ksplitTiles = true;
-            float[][] ksplitLogits = prefillAndDecode(gpu, stream, 300);
-            assertArrayEquals(defaults[0], ksplitLogits[0], variant + ": prefill logits differ with the ksplit tiles");
-            assertArrayEquals(defaults[1], ksplitLogits[1], variant + ": decode logits differ with the ksplit tiles");
+            for (String tiles : new String[]{"rows", "ksplit"}) {
+                GpuLinear.tiles = tiles;
+                float[][] logits = prefillAndDecode(gpu, stream, 300);
+                assertArrayEquals(defaults[0], logits[0], variant + ": prefill logits differ with the " + tiles + " tiles");
+                assertArrayEquals(defaults[1], logits[1], variant + ": decode logits differ with the " + tiles + " tiles");
+            }
         } finally {
-            GpuLinear.ksplitTiles = ksplit;
+            GpuLinear.tiles = before;
             model.close();
         }
     }
