@@ -297,25 +297,42 @@ public final class CudaBackend implements ModelBackend {
     /**
      * Whether the split-K sums of the qkv and gate/up products are added by their consumers (rope_kv, swiglu)
      * instead of a gemm_reduce launch of their own: two launches fewer a layer in decode steps, the same values.
-     * {@code -Dsparkllm.cuda.fuseReduce=true|false}; read at each launch (a captured decode graph keeps what it was
-     * captured with), so tests switch it with graphs off.
+     * {@code -Dsparkllm.cuda.fuseReduce=true|false}, default true; read at each launch (a captured decode graph
+     * keeps what it was captured with), so tests switch it with graphs off.
      */
-    static volatile boolean fuseReduce = Boolean.parseBoolean(System.getProperty("sparkllm.cuda.fuseReduce", "false"));
+    static volatile boolean fuseReduce = choice("sparkllm.cuda.fuseReduce", "true", "false").equals("true");
 
     /**
-     * Whether attention runs as {@code attention_partial_slots} (block-table slots staged once, every key and value
-     * load of a thread in flight together, one-chunk rows finished without the merge): the same values, built for
-     * decode latency, not yet run on a GPU. {@code -Dsparkllm.cuda.attention=slots}; read at each launch.
+     * Which attention kernel runs: {@code attention_partial_slots} (block-table slots staged once, every key and
+     * value load of a thread in flight together, one-chunk rows finished without the merge; 1.83 against 2.39 ms of
+     * a 70B step at batch 1 on an H100) or {@code attention_partial} (half the registers; 19.5 against 23.7 ms at
+     * 256 rows). Both give the same values. {@code -Dsparkllm.cuda.attention=auto|slots|plain}: auto, the default,
+     * takes slots for launches of up to {@link #SLOTS_MAX_ROWS} rows; read at each launch.
      */
-    static volatile boolean slotsAttention = "slots".equals(System.getProperty("sparkllm.cuda.attention", "default"));
+    static volatile String attention = choice("sparkllm.cuda.attention", "auto", "slots", "plain");
+    static final int SLOTS_MAX_ROWS = 16;
+
+    /**
+     * A kernel-choice system property: its value, {@code values[0]} when unset.
+     *
+     * @throws IllegalArgumentException naming the allowed values when it is set to another
+     */
+    static String choice(String property, String... values) {
+        String v = System.getProperty(property, values[0]);
+        if (!List.of(values).contains(v)) {
+            throw new IllegalArgumentException("-D" + property + "=" + v + " is not a choice; use one of "
+                    + String.join(", ", values) + " (default " + values[0] + ")");
+        }
+        return v;
+    }
 
     /** Tests only: how many products left their partial sums to their consumer (fuseReduce). */
     static final AtomicLong deferredReductions = new AtomicLong();
 
     /** The kernel choices in use, for benchmark records. */
     public static String kernelVariants() {
-        return "reduce=" + (fuseReduce ? "fused" : "separate") + " attention=" + (slotsAttention ? "slots" : "default")
-                + " small=" + (GpuLinear.earlySmall ? "early" : "default") + " tiles=" + GpuLinear.tiles;
+        return "reduce=" + (fuseReduce ? "fused" : "separate") + " attention=" + attention
+                + " small=" + (GpuLinear.earlySmall ? "early" : "plain") + " tiles=" + GpuLinear.tiles;
     }
 
     /**
@@ -339,15 +356,17 @@ public final class CudaBackend implements ModelBackend {
     /** Paged attention of every row, in groups of at most {@link GpuBuffers#ATTENTION_ROWS} rows (the workspace's size). */
     private void attention(int layer, int rows, int qkvWidth, int chunks) {
         int group = c.numHeads() / c.numKvHeads();
+        String choice = attention;
+        boolean slots = choice.equals("slots") || (choice.equals("auto") && rows <= SLOTS_MAX_ROWS);
         // attention.cu's attention_shared_floats: scores and queries of the group, the warps' value sums; the
         // slots kernel also the group's sums of exponentials and the chunk's cache slots
         int sharedBytes = (group * (GpuBuffers.ATTENTION_CHUNK + c.headDim()) + 8 * 8 * 64
-                + (slotsAttention ? group + GpuBuffers.ATTENTION_CHUNK : 0)) * 4;
+                + (slots ? group + GpuBuffers.ATTENTION_CHUNK : 0)) * 4;
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         for (int r0 = 0; r0 < rows; r0 += GpuBuffers.ATTENTION_ROWS) {
             int n = Math.min(GpuBuffers.ATTENTION_ROWS, rows - r0);
             var out = buf.xb.at((long) r0 * c.qDim() * 2);
-            if (slotsAttention) {
+            if (slots) {
                 d.launch("attention_partial_slots", n, c.numKvHeads(), chunks, GpuBuffers.ATTENTION_CHUNK, sharedBytes,
                         buf.wide.at((long) r0 * qkvWidth * 4), qkvWidth, buf.positions.at(r0 * 4L), buf.tableStart.at(r0 * 4L),
                         buf.blockTables, buf.keys(layer), buf.values(layer), buf.attentionParts, out,
@@ -359,7 +378,7 @@ public final class CudaBackend implements ModelBackend {
                         c.headDim(), blockSize, buf.attentionChunks, scale);
             }
             d.launch("attention_combine", n, c.numHeads(), 1, c.headDim(), 0, buf.attentionParts,
-                    buf.positions.at(r0 * 4L), out, c.numHeads(), c.headDim(), buf.attentionChunks, slotsAttention ? 1 : 0);
+                    buf.positions.at(r0 * 4L), out, c.numHeads(), c.headDim(), buf.attentionChunks, slots ? 1 : 0);
         }
     }
 

@@ -29,22 +29,23 @@ public final class GpuLinear {
     private static final int TARGET_BLOCKS = 528;
     /**
      * Whether products of up to 16 rows run as {@code *_small_early} (the first weights in flight before the
-     * activations are staged, the staging 8 elements a thread at a time): the same values, not yet run on a GPU.
-     * {@code -Dsparkllm.cuda.small=early}; read at each launch.
+     * activations are staged, the staging 8 elements a thread at a time; on an H100 the 70B step's decode products
+     * took 18.96 ms where {@code *_small} took 20.14) or as {@code *_small}: the same values.
+     * {@code -Dsparkllm.cuda.small=early|plain}, default early; read at each launch.
      */
-    static volatile boolean earlySmall = "early".equals(System.getProperty("sparkllm.cuda.small", "default"));
+    static volatile boolean earlySmall = CudaBackend.choice("sparkllm.cuda.small", "early", "plain").equals("early");
     /**
      * Rows from which a launch uses the tiled kernels (gemm_tiles.cu: 64 × 256 tiles, no split-K workspace) instead
      * of split-K; both give the same sums, so this is a speed choice only. {@code -Dsparkllm.cuda.tilesFromRows}.
      */
     static final int TILES_FROM_ROWS = Integer.getInteger("sparkllm.cuda.tilesFromRows", 128);
     /**
-     * Which tiled kernels run, {@code -Dsparkllm.cuda.tiles=default|rows|ksplit}, read at each launch. Under trial, the
-     * same values, not yet run on a GPU: {@code rows}, the default kernels with row tiles first in the grid (a column
-     * group's weights read once for all row tiles); {@code ksplit}, warps of 64 × 64 outputs in two groups that take
-     * alternate split-K ranges at once, the range sums added in order in shared memory, row tiles first too.
+     * Which tiled kernels run: {@code ksplit} (warps of 64 × 64 outputs in two groups that take alternate split-K
+     * ranges at once, the range sums added in order in shared memory; 133 against 177 ms of a 70B step at 256 rows
+     * on an H100) where the GPU gives a block its 195 KB of shared memory, else {@code plain}: the same values.
+     * {@code -Dsparkllm.cuda.tiles=ksplit|plain}, default ksplit; read at each launch.
      */
-    static volatile String tiles = System.getProperty("sparkllm.cuda.tiles", "default");
+    static volatile String tiles = CudaBackend.choice("sparkllm.cuda.tiles", "ksplit", "plain");
     private static final int TILE_STAGES = 3;
     /** gemm_tiles.cu's KSPLIT_STAGES (per group) and KSPLIT_TOTAL_BYTES (the tile's fp32 total). */
     private static final int KSPLIT_STAGES = 3, KSPLIT_TOTAL_BYTES = 64 * 256 * 4;
@@ -164,10 +165,9 @@ public final class GpuLinear {
         if (deferReduce && (accumulate || column != 0 || ldy != outFeatures)) {
             throw new IllegalArgumentException("a deferred reduction must write whole rows of y, not add to them");
         }
-        String variant = tiles;
-        boolean ksplit = variant.equals("ksplit"), rowsFirst = ksplit || variant.equals("rows");
-        int tileShared = ksplit ? KSPLIT_TOTAL_BYTES + 2 * KSPLIT_STAGES * kind.ksplitStageBytes()
-                : TILE_STAGES * kind.tileStageBytes();
+        int ksplitShared = KSPLIT_TOTAL_BYTES + 2 * KSPLIT_STAGES * kind.ksplitStageBytes();
+        boolean ksplit = tiles.equals("ksplit") && ksplitShared <= d.maxSharedPerBlock();
+        int tileShared = ksplit ? ksplitShared : TILE_STAGES * kind.tileStageBytes();
         int across = (nBlocks + 3) / 4;  // 4 column blocks (one per warp) per thread block
         for (int m0 = 0; m0 < rows; m0 += MAX_ROWS) {
             int m = Math.min(MAX_ROWS, rows - m0);
@@ -181,10 +181,9 @@ public final class GpuLinear {
                     ldxs = kSteps * 16;
                     d.launch("gemm_gather", (ldxs + 2047) / 2048, m, 1, 256, 0, xm, ldx, perm, inFeatures, xs, ldxs);
                 }
-                if (rowsFirst) {  // row tiles first (grid x), so one column group's row tiles share its weights in L2
-                    d.launch(kind.kernel + (ksplit ? "tiles_ksplit" : "tiles_rows"), (m + 63) / 64, across, 1, 256,
-                            tileShared, xs, ldxs, weights, zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m,
-                            outFeatures, nBlocks, kSteps, splits);
+                if (ksplit) {  // row tiles first (grid x)
+                    d.launch(kind.kernel + "tiles_ksplit", (m + 63) / 64, across, 1, 256, tileShared, xs, ldxs, weights,
+                            zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);
                 } else {
                     d.launch(kind.kernel + "tiles", across, (m + 63) / 64, 1, 256, tileShared, xs, ldxs, weights,
                             zeroScales, stepGroup, ym, ldy, accumulate ? 1 : 0, m, outFeatures, nBlocks, kSteps, splits);

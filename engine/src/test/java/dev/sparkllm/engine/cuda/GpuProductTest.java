@@ -80,9 +80,9 @@ class GpuProductTest {
     }
 
     /**
-     * The opt-in tiled kernels ({@code -Dsparkllm.cuda.tiles=rows|ksplit}) give the default tiled kernels' values bit
-     * for bit, and so split-K's: an odd split count (qkv, 13), 16 (o, down), every weight kind, a partial row tile
-     * and columns not a multiple of 64.
+     * The two tiled kernels ({@code -Dsparkllm.cuda.tiles=ksplit|plain}) give the same values bit for bit, and so
+     * split-K's: an odd split count (qkv, 13), 16 (o, down), every weight kind, a partial row tile and columns not a
+     * multiple of 64.
      */
     @ParameterizedTest(name = "{0}-bit g{1} act-order {2}: {3} x {4}, {5} rows")
     @CsvSource({
@@ -93,14 +93,14 @@ class GpuProductTest {
             "4,  32, true,   384,   200, 300",
             "16,  0, false, 8192,  4096, 130",
     })
-    void tiledVariantsGiveTheDefaultTilesValues(int bits, int group, boolean actOrder, int in, int out, int rows) {
+    void bothTiledKernelsGiveTheSameValues(int bits, int group, boolean actOrder, int in, int out, int rows) {
         CudaDevice d = Gpu.device();
         float[] x = fp16Inputs(rows, in, 6);
         GptqTensors t = bits == 16 ? null : GptqTestPacker.quantize(GptqTestPacker.randomWeights(in, out, 0.02, 12), in,
                 out, bits, group, actOrder, true, true, 5).tensors(GptqTensors.ZeroPoints.STORED_MINUS_ONE);
         float[] w = bits == 16 ? GptqTestPacker.randomWeights(in, out, 0.02, 12) : null;
         String before = GpuLinear.tiles;
-        String[] variants = {"default", "rows", "ksplit"};
+        String[] variants = {"plain", "ksplit"};
         float[][][] got = new float[variants.length][][];
         try {
             d.call(() -> {
@@ -128,7 +128,7 @@ class GpuProductTest {
             GpuLinear.tiles = before;
         }
         for (int v = 1; v < variants.length; v++) {
-            assertArrayEquals(got[0][0], got[v][0], variants[v] + " tiles differ from the default tiles");
+            assertArrayEquals(got[0][0], got[v][0], variants[v] + " tiles differ from the plain tiles");
             assertBatchInvariant(got[v], rows, out);
         }
     }

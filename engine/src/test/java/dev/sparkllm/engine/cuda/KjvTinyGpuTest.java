@@ -144,10 +144,9 @@ class KjvTinyGpuTest {
     }
 
     /**
-     * The opt-in latency kernels ({@code -Dsparkllm.cuda.attention=slots}: attention_partial_slots, one-chunk rows
-     * finished without the merge; {@code -Dsparkllm.cuda.small=early}: *_small_early) give the default kernels'
-     * logits bit for bit: a 300-token prefill (two attention chunks), a decode row after it, and a 40-token prompt
-     * with its decode row (one chunk, finished by attention_partial_slots), graphs off.
+     * The latency kernels (attention_partial_slots, one-chunk rows finished without the merge; *_small_early) give
+     * the plain kernels' logits bit for bit: a 300-token prefill (two attention chunks), a decode row after it, and a
+     * 40-token prompt with its decode row (one chunk, finished by attention_partial_slots), graphs off.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
@@ -156,29 +155,30 @@ class KjvTinyGpuTest {
         Path dir = TestModels.kjvTinyVariant(variant);
         ModelDirectory model = ModelDirectory.open(dir);
         int[] stream = Perplexity.stream(TokenizerLoader.load(dir), heldout);
-        boolean slots = CudaBackend.slotsAttention, early = GpuLinear.earlySmall;
+        String attention = CudaBackend.attention;
+        boolean early = GpuLinear.earlySmall;
         try (CudaBackend gpu = (CudaBackend) Engines.openBackend(model, "cuda", Map.of(), 301, 301, 1)) {
             gpu.useGraphs(false);
             for (int n : new int[]{300, 40}) {
-                CudaBackend.slotsAttention = false;
+                CudaBackend.attention = "plain";
                 GpuLinear.earlySmall = false;
                 float[][] defaults = prefillAndDecode(gpu, stream, n);
-                CudaBackend.slotsAttention = true;
+                CudaBackend.attention = "slots";
                 GpuLinear.earlySmall = true;
                 float[][] latency = prefillAndDecode(gpu, stream, n);
                 assertArrayEquals(defaults[0], latency[0], variant + ": " + n + "-token prefill logits differ with the latency kernels");
                 assertArrayEquals(defaults[1], latency[1], variant + ": decode logits after " + n + " tokens differ with the latency kernels");
             }
         } finally {
-            CudaBackend.slotsAttention = slots;
+            CudaBackend.attention = attention;
             GpuLinear.earlySmall = early;
             model.close();
         }
     }
 
     /**
-     * The opt-in tiled products (GpuLinear.tiles = rows, ksplit) give the same logits bit for bit as the default tiled
-     * ones: a 300-token prefill (a 256-row tiled launch, residual additions included) and a decode row after it.
+     * The two tiled products (GpuLinear.tiles = plain, ksplit) give the same logits bit for bit: a 300-token prefill
+     * (a 256-row tiled launch, residual additions included) and a decode row after it.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
@@ -190,14 +190,12 @@ class KjvTinyGpuTest {
         String before = GpuLinear.tiles;
         try (CudaBackend gpu = (CudaBackend) Engines.openBackend(model, "cuda", Map.of(), 301, 301, 1)) {
             gpu.useGraphs(false);
-            GpuLinear.tiles = "default";
-            float[][] defaults = prefillAndDecode(gpu, stream, 300);
-            for (String tiles : new String[]{"rows", "ksplit"}) {
-                GpuLinear.tiles = tiles;
-                float[][] logits = prefillAndDecode(gpu, stream, 300);
-                assertArrayEquals(defaults[0], logits[0], variant + ": prefill logits differ with the " + tiles + " tiles");
-                assertArrayEquals(defaults[1], logits[1], variant + ": decode logits differ with the " + tiles + " tiles");
-            }
+            GpuLinear.tiles = "plain";
+            float[][] plain = prefillAndDecode(gpu, stream, 300);
+            GpuLinear.tiles = "ksplit";
+            float[][] ksplit = prefillAndDecode(gpu, stream, 300);
+            assertArrayEquals(plain[0], ksplit[0], variant + ": prefill logits differ between the plain and ksplit tiles");
+            assertArrayEquals(plain[1], ksplit[1], variant + ": decode logits differ between the plain and ksplit tiles");
         } finally {
             GpuLinear.tiles = before;
             model.close();
