@@ -92,7 +92,9 @@ __device__ __forceinline__ void small_a_fragments(uint32_t a[4], const __half* A
     a[3] = row8 ? *reinterpret_cast<const uint32_t*>(&Ax[(gid + 8) * stride + kk + 8]) : 0u;
 }
 
-template <int KIND, bool EARLY>
+// WARPS column blocks a thread block (4, or 8 for the *_small_wide kernels: one staging of the activations serves
+// twice the columns).
+template <int KIND, bool EARLY, int WARPS = 4>
 __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, int ldx, const int* __restrict__ perm,
                                                 const uint4* __restrict__ w, const __half2* __restrict__ zs,
                                                 const int* __restrict__ stepGroup, float* __restrict__ partial,
@@ -102,7 +104,7 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
     constexpr bool QUANT = KIND != W_F16;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int gid = lane >> 2, tig = lane & 3;
-    const int nb = blockIdx.x * 4 + warp;
+    const int nb = blockIdx.x * WARPS + warp;
     const bool active = nb < nBlocks;
     const int split = blockIdx.y;
     const int chunks = kSteps / 8;
@@ -206,11 +208,24 @@ __device__ __forceinline__ void gemm_small_body(const __half* __restrict__ x, in
 GEMM_SMALL(gemm_q4_small, W_Q4, false)
 GEMM_SMALL(gemm_q3_small, W_Q3, false)
 GEMM_SMALL(gemm_f16_small, W_F16, false)
-// *_small_early, the default (GpuLinear.earlySmall): the same products and values, the first unit's weights in
+// *_small_early, the default (GpuLinear.small): the same products and values, the first unit's weights in
 // flight before the activations are staged (on an H100, 18.96 against 20.14 ms of a 70B step's decode products).
 GEMM_SMALL(gemm_q4_small_early, W_Q4, true)
 GEMM_SMALL(gemm_q3_small_early, W_Q3, true)
 GEMM_SMALL(gemm_f16_small_early, W_F16, true)
+
+// *_small_wide (opt-in, -Dsparkllm.cuda.small=wide, not yet run in the engine): *_small_early with 8-warp blocks,
+// two an SM; grid (ceil(nBlocks/8), splits). The same values (each warp's sums are unchanged). bin/gemv-bench timed
+// its 4-bit body at 17.17 ms for 80 layers' decode products against 17.64 for the 4-warp one (H100, 133c0f3).
+#define GEMM_SMALL_WIDE(name, KIND)                                                                                  \
+    SPARKLLM_KERNEL void __launch_bounds__(256, 2) name(                                                            \
+        const __half* x, int ldx, const int* perm, const uint4* w, const __half2* zs, const int* stepGroup,         \
+        float* partial, int M, int N, int K, int nBlocks, int kSteps, int splits) {                                 \
+        gemm_small_body<KIND, true, 8>(x, ldx, perm, w, zs, stepGroup, partial, M, N, K, nBlocks, kSteps, splits);  \
+    }
+GEMM_SMALL_WIDE(gemm_q4_small_wide, W_Q4)
+GEMM_SMALL_WIDE(gemm_q3_small_wide, W_Q3)
+GEMM_SMALL_WIDE(gemm_f16_small_wide, W_F16)
 
 // ---- batches of 17..64 rows: 16·MT rows per warp, activations staged per chunk ------------------------------
 template <int MT, int KIND>

@@ -332,7 +332,7 @@ public final class CudaBackend implements ModelBackend {
     /** The kernel choices in use, for benchmark records. */
     public static String kernelVariants() {
         return "reduce=" + (fuseReduce ? "fused" : "separate") + " attention=" + attention
-                + " small=" + (GpuLinear.earlySmall ? "early" : "plain") + " tiles=" + GpuLinear.tiles;
+                + " small=" + GpuLinear.small + " tiles=" + GpuLinear.tiles;
     }
 
     /**

@@ -28,12 +28,13 @@ public final class GpuLinear {
     /** Thread blocks a split-K product aims for without a second wave: four 128-thread blocks per SM of a 132-SM H100/H200. */
     private static final int TARGET_BLOCKS = 528;
     /**
-     * Whether products of up to 16 rows run as {@code *_small_early} (the first weights in flight before the
-     * activations are staged, the staging 8 elements a thread at a time; on an H100 the 70B step's decode products
-     * took 18.96 ms where {@code *_small} took 20.14) or as {@code *_small}: the same values.
-     * {@code -Dsparkllm.cuda.small=early|plain}, default early; read at each launch.
+     * Which kernels serve products of up to 16 rows, all with the same values: {@code *_small_early} (the first
+     * weights in flight before the activations are staged, the staging 8 elements a thread at a time; on an H100 the
+     * 70B step's decode products took 18.96 ms where {@code *_small} took 20.14), {@code *_small} ({@code plain}),
+     * or, under trial, {@code *_small_wide} (early with 8-warp blocks: one staging serves twice the columns).
+     * {@code -Dsparkllm.cuda.small=early|plain|wide}, default early; read at each launch.
      */
-    static volatile boolean earlySmall = CudaBackend.choice("sparkllm.cuda.small", "early", "plain").equals("early");
+    static volatile String small = CudaBackend.choice("sparkllm.cuda.small", "early", "plain", "wide");
     /**
      * Rows from which a launch uses the tiled kernels (gemm_tiles.cu: 64 × 256 tiles, no split-K workspace) instead
      * of split-K; both give the same sums, so this is a speed choice only. {@code -Dsparkllm.cuda.tilesFromRows}.
@@ -193,8 +194,11 @@ public final class GpuLinear {
             int kRange = 128 * ((kSteps / 8 + splits - 1) / splits);  // the longest split's sorted rows
             int smallShared = m * (kRange + 8) * 2;
             if (m <= 16 && smallShared <= SMALL_SHARED_MAX) {
-                d.launch(kind.kernel + (earlySmall ? "small_early" : "small"), across, splits, 1, 128, smallShared, xm, ldx, perm, weights, zeroScales, stepGroup,
-                        workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
+                String choice = small;
+                boolean wide = choice.equals("wide");
+                d.launch(kind.kernel + (wide ? "small_wide" : choice.equals("early") ? "small_early" : "small"),
+                        wide ? (nBlocks + 7) / 8 : across, splits, 1, wide ? 256 : 128, smallShared, xm, ldx, perm, weights,
+                        zeroScales, stepGroup, workspace, m, outFeatures, inFeatures, nBlocks, kSteps, splits);
             } else {
                 int mt = m <= 32 ? 2 : 4;
                 d.launch(kind.kernel + "mt" + mt, across, splits, (m + 16 * mt - 1) / (16 * mt), 128, 0, xm, ldx, perm,

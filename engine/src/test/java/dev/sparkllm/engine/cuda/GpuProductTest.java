@@ -94,14 +94,46 @@ class GpuProductTest {
             "16,  0, false, 8192,  4096, 130",
     })
     void bothTiledKernelsGiveTheSameValues(int bits, int group, boolean actOrder, int in, int out, int rows) {
+        float[][][] got = runEachChoice(bits, group, actOrder, in, out, rows, v -> GpuLinear.tiles = v, GpuLinear.tiles,
+                "plain", "ksplit");
+        assertArrayEquals(got[0][0], got[1][0], "ksplit tiles differ from the plain tiles");
+        assertBatchInvariant(got[1], rows, out);
+    }
+
+    /**
+     * The decode kernels ({@code -Dsparkllm.cuda.small=plain|early|wide}) give the same values bit for bit at 1, 7 and
+     * up to 16 rows: 70B shapes with 13, 16 and 2 split-K ranges, 3-bit, dense, and columns not a multiple of 64
+     * (a last 8-warp block with idle warps).
+     */
+    @ParameterizedTest(name = "{0}-bit g{1} act-order {2}: {3} x {4}, {5} rows")
+    @CsvSource({
+            "4, 128, true,  8192, 10240, 16",
+            "4, 128, true, 28672,  8192, 9",
+            "4, 128, true,  8192, 28672, 1",
+            "3, 128, true,  8192,  8192, 5",
+            "4,  32, true,   384,   200, 12",
+            "16,  0, false, 8192,  4096, 3",
+    })
+    void theDecodeKernelsGiveTheSameValues(int bits, int group, boolean actOrder, int in, int out, int rows) {
+        float[][][] got = runEachChoice(bits, group, actOrder, in, out, rows, v -> GpuLinear.small = v, GpuLinear.small,
+                "plain", "early", "wide");
+        for (int v = 1; v < got.length; v++) {
+            for (int r = 0; r < 3; r++) {
+                assertArrayEquals(got[0][r], got[v][r], "small=" + new String[]{"plain", "early", "wide"}[v]
+                        + " differs from small=plain (run " + r + ")");
+            }
+        }
+    }
+
+    /** {@link #run} with the choice set to each value in turn (then back to {@code before}): [value][all, one, seven]. */
+    private static float[][][] runEachChoice(int bits, int group, boolean actOrder, int in, int out, int rows,
+                                             java.util.function.Consumer<String> set, String before, String... values) {
         CudaDevice d = Gpu.device();
         float[] x = fp16Inputs(rows, in, 6);
         GptqTensors t = bits == 16 ? null : GptqTestPacker.quantize(GptqTestPacker.randomWeights(in, out, 0.02, 12), in,
                 out, bits, group, actOrder, true, true, 5).tensors(GptqTensors.ZeroPoints.STORED_MINUS_ONE);
         float[] w = bits == 16 ? GptqTestPacker.randomWeights(in, out, 0.02, 12) : null;
-        String before = GpuLinear.tiles;
-        String[] variants = {"plain", "ksplit"};
-        float[][][] got = new float[variants.length][][];
+        float[][][] got = new float[values.length][][];
         try {
             d.call(() -> {
                 GpuLinear g;
@@ -114,8 +146,8 @@ class GpuProductTest {
                     g = GpuLinears.dense(d, List.of("dense"), List.of(new GpuLinears.RawDense(raw, 2, out)), in);
                 }
                 try {
-                    for (int v = 0; v < variants.length; v++) {
-                        GpuLinear.tiles = variants[v];
+                    for (int v = 0; v < values.length; v++) {
+                        set.accept(values[v]);
                         got[v] = run(d, g, x, rows, in, out);
                     }
                 } finally {
@@ -125,12 +157,9 @@ class GpuProductTest {
                 return null;
             });
         } finally {
-            GpuLinear.tiles = before;
+            set.accept(before);
         }
-        for (int v = 1; v < variants.length; v++) {
-            assertArrayEquals(got[0][0], got[v][0], variants[v] + " tiles differ from the plain tiles");
-            assertBatchInvariant(got[v], rows, out);
-        }
+        return got;
     }
 
     /** The lm_head shape at decode batch sizes (split-K kernels) and a prefill-sized batch (tiled kernels). */

@@ -144,9 +144,10 @@ class KjvTinyGpuTest {
     }
 
     /**
-     * The latency kernels (attention_partial_slots, one-chunk rows finished without the merge; *_small_early) give
-     * the plain kernels' logits bit for bit: a 300-token prefill (two attention chunks), a decode row after it, and a
-     * 40-token prompt with its decode row (one chunk, finished by attention_partial_slots), graphs off.
+     * The latency kernels (attention_partial_slots, one-chunk rows finished without the merge; *_small_early and
+     * *_small_wide) give the plain kernels' logits bit for bit: a 300-token prefill (two attention chunks), a decode
+     * row after it, and a 40-token prompt with its decode row (one chunk, finished by attention_partial_slots),
+     * graphs off.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
@@ -156,22 +157,24 @@ class KjvTinyGpuTest {
         ModelDirectory model = ModelDirectory.open(dir);
         int[] stream = Perplexity.stream(TokenizerLoader.load(dir), heldout);
         String attention = CudaBackend.attention;
-        boolean early = GpuLinear.earlySmall;
+        String smallBefore = GpuLinear.small;
         try (CudaBackend gpu = (CudaBackend) Engines.openBackend(model, "cuda", Map.of(), 301, 301, 1)) {
             gpu.useGraphs(false);
             for (int n : new int[]{300, 40}) {
                 CudaBackend.attention = "plain";
-                GpuLinear.earlySmall = false;
+                GpuLinear.small = "plain";
                 float[][] defaults = prefillAndDecode(gpu, stream, n);
-                CudaBackend.attention = "slots";
-                GpuLinear.earlySmall = true;
-                float[][] latency = prefillAndDecode(gpu, stream, n);
-                assertArrayEquals(defaults[0], latency[0], variant + ": " + n + "-token prefill logits differ with the latency kernels");
-                assertArrayEquals(defaults[1], latency[1], variant + ": decode logits after " + n + " tokens differ with the latency kernels");
+                for (String small : new String[]{"early", "wide"}) {
+                    CudaBackend.attention = "slots";
+                    GpuLinear.small = small;
+                    float[][] latency = prefillAndDecode(gpu, stream, n);
+                    assertArrayEquals(defaults[0], latency[0], variant + ": " + n + "-token prefill logits differ with the latency kernels (small=" + small + ")");
+                    assertArrayEquals(defaults[1], latency[1], variant + ": decode logits after " + n + " tokens differ with the latency kernels (small=" + small + ")");
+                }
             }
         } finally {
             CudaBackend.attention = attention;
-            GpuLinear.earlySmall = early;
+            GpuLinear.small = smallBefore;
             model.close();
         }
     }
