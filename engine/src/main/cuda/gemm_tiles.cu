@@ -199,15 +199,16 @@ __device__ __forceinline__ void gemm_tiles_body(const __half* __restrict__ xs, i
         }
 }
 
-#define GEMM_TILES(name, KIND)                                                                                   \
+// One tiled kernel: BODY (gemm_tiles_body, or gemm_tiles_ksplit_body below) for one weight kind.
+#define GEMM_TILES(name, BODY, KIND)                                                                             \
     SPARKLLM_KERNEL void __launch_bounds__(256, 1) name(                                                        \
         const __half* xs, int ldxs, const uint4* w, const __half2* zs, const int* stepGroup, float* y, int ldy, \
         int accumulate, int M, int N, int nBlocks, int kSteps, int splits) {                                    \
-        gemm_tiles_body<KIND>(xs, ldxs, w, zs, stepGroup, y, ldy, accumulate, M, N, nBlocks, kSteps, splits);  \
+        BODY<KIND>(xs, ldxs, w, zs, stepGroup, y, ldy, accumulate, M, N, nBlocks, kSteps, splits);             \
     }
-GEMM_TILES(gemm_q4_tiles, W_Q4)
-GEMM_TILES(gemm_q3_tiles, W_Q3)
-GEMM_TILES(gemm_f16_tiles, W_F16)
+GEMM_TILES(gemm_q4_tiles, gemm_tiles_body, W_Q4)
+GEMM_TILES(gemm_q3_tiles, gemm_tiles_body, W_Q3)
+GEMM_TILES(gemm_f16_tiles, gemm_tiles_body, W_F16)
 
 // ---- ksplit: whole-block warps in two split-K groups (the default where 195 KB of shared memory fit) -------------
 // The same 64 × 256 tile and the same sums, arranged so that each warp multiplies more per fragment it loads: a
@@ -355,15 +356,9 @@ __device__ __forceinline__ void gemm_tiles_ksplit_body(const __half* __restrict_
     }
 }
 
-#define GEMM_TILES_KSPLIT(name, KIND)                                                                            \
-    SPARKLLM_KERNEL void __launch_bounds__(256, 1) name(                                                        \
-        const __half* xs, int ldxs, const uint4* w, const __half2* zs, const int* stepGroup, float* y, int ldy, \
-        int accumulate, int M, int N, int nBlocks, int kSteps, int splits) {                                    \
-        gemm_tiles_ksplit_body<KIND>(xs, ldxs, w, zs, stepGroup, y, ldy, accumulate, M, N, nBlocks, kSteps, splits); \
-    }
-GEMM_TILES_KSPLIT(gemm_q4_tiles_ksplit, W_Q4)
-GEMM_TILES_KSPLIT(gemm_q3_tiles_ksplit, W_Q3)
-GEMM_TILES_KSPLIT(gemm_f16_tiles_ksplit, W_F16)
+GEMM_TILES(gemm_q4_tiles_ksplit, gemm_tiles_ksplit_body, W_Q4)
+GEMM_TILES(gemm_q3_tiles_ksplit, gemm_tiles_ksplit_body, W_Q3)
+GEMM_TILES(gemm_f16_tiles_ksplit, gemm_tiles_ksplit_body, W_F16)
 
 // xs[m][k] = x[m][perm[k]] (0 where perm[k] < 0), or x[m][k] (0 for k ≥ K) without a permutation: the tiled
 // kernels' activations in sorted row order. Each thread writes 8 columns (one 16-byte store); Kp is a multiple of

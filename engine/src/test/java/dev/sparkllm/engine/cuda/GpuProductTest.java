@@ -115,12 +115,11 @@ class GpuProductTest {
             "16,  0, false, 8192,  4096, 3",
     })
     void theDecodeKernelsGiveTheSameValues(int bits, int group, boolean actOrder, int in, int out, int rows) {
-        float[][][] got = runEachChoice(bits, group, actOrder, in, out, rows, v -> GpuLinear.small = v, GpuLinear.small,
-                "plain", "early", "wide");
+        String[] choices = {"plain", "early", "wide"};
+        float[][][] got = runEachChoice(bits, group, actOrder, in, out, rows, v -> GpuLinear.small = v, GpuLinear.small, choices);
         for (int v = 1; v < got.length; v++) {
             for (int r = 0; r < 3; r++) {
-                assertArrayEquals(got[0][r], got[v][r], "small=" + new String[]{"plain", "early", "wide"}[v]
-                        + " differs from small=plain (run " + r + ")");
+                assertArrayEquals(got[0][r], got[v][r], "small=" + choices[v] + " differs from small=plain (run " + r + ")");
             }
         }
     }
